@@ -1,0 +1,139 @@
+package io.jdmcache.pdata.io;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * A {@link BlockDevice} over a regular file or a block device, with positional {@link FileChannel} I/O
+ * and {@link FileChannel#force(boolean)} for flush. Thread-safe.
+ *
+ * <p>The size of a regular file is fixed when it is opened; block devices report the size of the
+ * device (read from sysfs through the device number, since {@code fstat} reports 0 for them).
+ */
+public final class FileBlockDevice implements BlockDevice {
+    private final Path path;
+    private final FileChannel channel;
+    private final boolean readOnly;
+    private final long size;
+
+    private FileBlockDevice(Path path, FileChannel channel, boolean readOnly, long size) {
+        this.path = path;
+        this.channel = channel;
+        this.readOnly = readOnly;
+        this.size = size;
+    }
+
+    /** Opens an existing file or block device. */
+    public static FileBlockDevice open(Path path, boolean readOnly) throws IOException {
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(path.toString(), null, "No such file or directory");
+        }
+        if (attrs.isDirectory()) {
+            throw new IOException(path + ": is a directory, not a device or regular file");
+        }
+        FileChannel ch = readOnly
+                ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            long size = attrs.isRegularFile() ? ch.size() : blockDeviceSize(path, ch);
+            return new FileBlockDevice(path, ch, readOnly, size);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static long blockDeviceSize(Path path, FileChannel ch) throws IOException {
+        long s = ch.size();
+        if (s > 0) {
+            return s;
+        }
+        try {
+            Object rdev = Files.getAttribute(path, "unix:rdev", LinkOption.NOFOLLOW_LINKS);
+            long dev = ((Number) rdev).longValue();
+            long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+            long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+            Path sys = Path.of("/sys/dev/block/" + major + ":" + minor + "/size");
+            return Long.parseLong(Files.readString(sys).trim()) * 512L;
+        } catch (UnsupportedOperationException | IllegalArgumentException | IOException e) {
+            throw new IOException(path + ": cannot determine the size of the device", e);
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** The underlying channel, for zero-copy transfers. */
+    public FileChannel channel() {
+        return channel;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        BlockDevice.checkRange(this, offset, dst.remaining(), size);
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, pos);
+            if (n < 0) {
+                throw new EOFException(path + ": unexpected end of file at byte " + pos);
+            }
+            pos += n;
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src) throws IOException {
+        if (readOnly) {
+            throw new IOException(path + ": device is read-only");
+        }
+        BlockDevice.checkRange(this, offset, src.remaining(), size);
+        long pos = offset;
+        while (src.hasRemaining()) {
+            pos += channel.write(src, pos);
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (!readOnly) {
+            channel.force(true);
+        }
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public String name() {
+        return path.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    @Override
+    public String toString() {
+        return "FileBlockDevice[" + path + "]";
+    }
+}
