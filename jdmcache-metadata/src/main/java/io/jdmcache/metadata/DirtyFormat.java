@@ -1,0 +1,37 @@
+package io.jdmcache.metadata;
+
+import io.jdmcache.pdata.block.MetadataException;
+
+/**
+ * Where a format keeps the dirty state: inside each mapping (format 1) or in a separate bitset (format 2).
+ * Chosen once from the superblock version.
+ */
+interface DirtyFormat {
+
+    /** Mapping flag bits a mapping may carry in this format. */
+    int allowedMappingFlags();
+
+    /** Creates the format's empty dirty structure when formatting. */
+    void format(MetadataCore core) throws MetadataException;
+
+    /** Writes the dirty state of cache blocks [0, nrBits) from {@code words} (bit i of word i/64). */
+    void setDirtyBits(MetadataCore core, long[] words, long nrBits) throws MetadataException;
+
+    /** Grows or shrinks the dirty structure with the mapping array. */
+    void resize(MetadataCore core, long oldBlocks, long newBlocks) throws MetadataException;
+
+    /** The first dirty cache block in [from, to), or -1. */
+    long firstDirty(MetadataCore core, long from, long to) throws MetadataException;
+
+    /** A reader of the stored dirty bits, aligned with the mapping cursor; null when format 1. */
+    DirtySource openDirtySource(MetadataCore core) throws MetadataException;
+
+    /** Sequential access to stored dirty bits. */
+    interface DirtySource {
+        boolean dirty(long cblock, long mappingValue) throws MetadataException;
+    }
+
+    static DirtyFormat of(int version) {
+        return version >= 2 ? new Format2() : new Format1();
+    }
+}
