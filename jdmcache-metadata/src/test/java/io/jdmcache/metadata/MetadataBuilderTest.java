@@ -59,7 +59,7 @@ class MetadataBuilderTest {
         } else {
             assertThat(check.rc()).as(check.stderr()).isZero();
         }
-        if (blocks <= 65536) {
+        if (blocks > 0 && blocks <= 65536) { // cache_dump 0.9 fails on empty caches too
             ExternalTools.Result dump = ExternalTools.run("cache_dump", img.toString());
             assertThat(dump.rc()).as(dump.stderr()).isZero();
             DumpXml x = new DumpXml(dump.stdout());
