@@ -16,7 +16,6 @@ import io.jdmcache.pdata.sm.SpaceMapRoot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -158,8 +157,7 @@ public final class CacheChecker {
         long n = sb.cacheBlocks();
         int allowed = sb.version() >= 2 ? Mapping.VALID : Mapping.VALID | Mapping.DIRTY;
         mapped = new long[(int) ((n + 63) >>> 6)];
-        long[][] oblocks = {new long[(int) Math.min(n, 1 << 16)]};
-        int[] count = {0};
+        DuplicateFinder oblocks = new DuplicateFinder(n);
         StructureWalker w = walker();
         w.walkArray(sb.mappingRoot(), 8, n, RefCounter.MAPPINGS, (cblock, v) -> {
             int flags = Mapping.flags(v);
@@ -179,12 +177,9 @@ public final class CacheChecker {
                         + oblock + ", flags = " + flags + "]");
             }
             mapped[(int) (cblock >>> 6)] |= 1L << cblock;
-            if (count[0] == oblocks[0].length) {
-                oblocks[0] = Arrays.copyOf(oblocks[0], (int) Math.min(n, 2L * count[0]));
-            }
-            oblocks[0][count[0]++] = oblock;
+            oblocks.add(oblock);
         }, this::lostMappings);
-        findDuplicates(oblocks[0], count[0]);
+        reportDuplicates(oblocks.duplicates());
     }
 
     private void lostMappings(long from, long to, String why) {
@@ -192,21 +187,13 @@ public final class CacheChecker {
         report.error("missing mappings [" + from + ", " + to + "]:", why);
     }
 
-    private void findDuplicates(long[] oblocks, int n) {
-        long[] sorted = Arrays.copyOf(oblocks, n);
-        if (n > 1 << 16) {
-            Arrays.parallelSort(sorted);
-        } else {
-            Arrays.sort(sorted);
+    private void reportDuplicates(long[] dupValues) {
+        if (dupValues.length == 0) {
+            return;
         }
         Map<Long, Boolean> dups = new HashMap<>();
-        for (int i = 1; i < n; i++) {
-            if (sorted[i] == sorted[i - 1]) {
-                dups.put(sorted[i], Boolean.FALSE);
-            }
-        }
-        if (dups.isEmpty()) {
-            return;
+        for (long d : dupValues) {
+            dups.put(d, Boolean.FALSE);
         }
         // a second pass names the cache blocks: every one after the first holder of a duplicated origin
         StructureWalker.salvage(bm).walkArray(sb.mappingRoot(), 8, sb.cacheBlocks(), 0, (cblock, v) -> {
