@@ -48,6 +48,7 @@ final class SmqPolicy implements CachePolicy {
     private static final long CACHE_PERIOD = 60 * SECOND;
     private static final int TOP_LEVEL = CacheQueues.NR_LEVELS - 1;
     private static final int PROMOTE_ISSUED = -3;
+    private static final ConfigValues NO_TUNABLES = new ConfigValues(java.util.List.of());
 
     private final Object lock = new Object();
     private final PolicyType type;
@@ -470,7 +471,7 @@ final class SmqPolicy implements CachePolicy {
 
     @Override
     public ConfigValues emitConfigValues() {
-        return type == PolicyType.MQ ? LegacyMqTunables.values() : new ConfigValues(java.util.List.of());
+        return type == PolicyType.MQ ? LegacyMqTunables.values() : NO_TUNABLES;
     }
 
     @Override

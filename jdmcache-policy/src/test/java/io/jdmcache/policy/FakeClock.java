@@ -9,6 +9,10 @@ final class FakeClock implements PolicyClock {
         return now;
     }
 
+    void advanceMicros(long micros) {
+        now += micros * 1_000L;
+    }
+
     void advanceMillis(long millis) {
         now += millis * 1_000_000L;
     }
