@@ -26,7 +26,7 @@ enum PolicyType {
         return storedName;
     }
 
-    boolean migrationsByDefault() {
+    boolean mayMigrate() {
         return migrations;
     }
 

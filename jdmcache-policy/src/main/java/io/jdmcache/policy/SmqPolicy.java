@@ -85,7 +85,7 @@ final class SmqPolicy implements CachePolicy {
         this.queues = new CacheQueues(links, cacheBlocks);
         this.hotspot = new Hotspot(cacheBlocks, originBlocks);
         this.tracker = new BackgroundTracker(MAX_BACKGROUND_WORK);
-        this.migrationsAllowed = type.migrationsByDefault();
+        this.migrationsAllowed = type.mayMigrate();
         long now = clock.nanoTime();
         this.nextWritebackPeriod = now + WRITEBACK_PERIOD;
         this.nextDemotePeriod = now + DEMOTE_PERIOD;
@@ -477,7 +477,7 @@ final class SmqPolicy implements CachePolicy {
     @Override
     public void allowMigrations(boolean allow) {
         synchronized (lock) {
-            migrationsAllowed = allow && type.migrationsByDefault();
+            migrationsAllowed = allow && type.mayMigrate();
         }
     }
 
