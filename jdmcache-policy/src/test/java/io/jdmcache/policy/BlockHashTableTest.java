@@ -1,0 +1,60 @@
+package io.jdmcache.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/** The chained hash table against a HashMap: insert, remove, find, and move-to-front lookups. */
+class BlockHashTableTest {
+
+    @Property(tries = 200)
+    void agreesWithAHashMap(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int entries) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long[] keys = new long[entries];
+        BlockHashTable table = new BlockHashTable(keys);
+        Map<Long, Integer> model = new HashMap<>();
+        boolean[] inserted = new boolean[entries];
+        for (int step = 0; step < 3000; step++) {
+            int e = r.nextInt(entries);
+            long key = r.nextInt(4) == 0 ? r.nextLong() & Long.MAX_VALUE : r.nextInt(entries * 2) * 64L;
+            switch (r.nextInt(4)) {
+                case 0 -> {
+                    if (!inserted[e] && !model.containsKey(key)) {
+                        keys[e] = key;
+                        table.insert(e);
+                        inserted[e] = true;
+                        model.put(key, e);
+                    }
+                }
+                case 1 -> {
+                    if (inserted[e]) {
+                        table.remove(e);
+                        inserted[e] = false;
+                        model.remove(keys[e]);
+                    }
+                }
+                case 2 -> assertEquals(model.getOrDefault(key, Links.NULL).intValue(), table.lookup(key), "lookup " + key);
+                default -> assertEquals(model.getOrDefault(key, Links.NULL).intValue(), table.find(key), "find " + key);
+            }
+        }
+        for (Map.Entry<Long, Integer> m : model.entrySet()) {
+            assertEquals(m.getValue().intValue(), table.find(m.getKey()));
+        }
+    }
+
+    @Property(tries = 20)
+    void bucketsAreAQuarterOfTheEntriesRoundedUpToAPowerOfTwo(@ForAll @IntRange(min = 0, max = 100_000) int entries) {
+        int buckets = new BlockHashTable(new long[entries]).bucketCount();
+        int want = Integer.highestOneBit(Math.max(entries / 4, 16));
+        if (want < Math.max(entries / 4, 16)) {
+            want <<= 1;
+        }
+        assertEquals(want, buckets);
+    }
+}
