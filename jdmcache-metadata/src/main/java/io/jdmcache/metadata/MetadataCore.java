@@ -283,6 +283,13 @@ final class MetadataCore {
         }
         mappingRoot = mappings.resize(mappingRoot, cacheBlocks, newCacheBlocks, 0);
         format.resize(this, cacheBlocks, newCacheBlocks);
+        if (hintRoot != 0) {
+            // The kernel leaves the hint array alone until the next write of the hints; cache_check 0.9
+            // rejects a hint array shorter than the cache ("missing mappings ... missing blocks"), so keep it
+            // in step (new hints 0), which both accept and which keeps the hints of the blocks that stay.
+            PersistentArray a = new PersistentArray(tm, hintSize == 0 ? 4 : hintSize);
+            hintRoot = a.resize(hintRoot, a.length(hintRoot), newCacheBlocks, 0);
+        }
         cacheBlocks = newCacheBlocks;
         changed = true;
     }
