@@ -186,7 +186,7 @@ final class MetadataCore {
         return mappings.get(mappingRoot, cblock);
     }
 
-    private void checkCblock(long cblock) {
+    void checkCblock(long cblock) {
         if (cblock < 0 || cblock >= cacheBlocks) {
             throw new IndexOutOfBoundsException("cache block " + cblock + " is outside the cache (" + cacheBlocks
                     + " blocks)");
@@ -267,10 +267,14 @@ final class MetadataCore {
 
     // ------------------------------------------------------------------ resize and dirty state
 
-    void resize(long newCacheBlocks) throws MetadataException {
+    static void checkCacheSize(long newCacheBlocks) {
         if (newCacheBlocks < 0 || newCacheBlocks > 0xffffffffL) {
             throw new IllegalArgumentException("cache of " + newCacheBlocks + " blocks (the superblock holds a u32)");
         }
+    }
+
+    void resize(long newCacheBlocks) throws MetadataException {
+        checkCacheSize(newCacheBlocks);
         if (newCacheBlocks == cacheBlocks) {
             return;
         }
@@ -303,6 +307,20 @@ final class MetadataCore {
     }
 
     // ------------------------------------------------------------------ discards
+
+    static void checkDiscardSize(long blockSize, long nrBlocks) {
+        if (blockSize < 0 || nrBlocks < 0 || nrBlocks > 0xffffffffL * 64) {
+            throw new IllegalArgumentException("discard bitset of " + nrBlocks + " blocks of " + blockSize
+                    + " sectors");
+        }
+    }
+
+    void checkDiscard(long dblock) {
+        if (dblock < 0 || dblock >= discardNrBlocks) {
+            throw new IndexOutOfBoundsException("discard block " + dblock + " is outside the discard bitset ("
+                    + discardNrBlocks + " blocks)");
+        }
+    }
 
     void resizeDiscards(long blockSize, long nrBlocks) throws MetadataException {
         changed = true;

@@ -88,6 +88,43 @@ class CacheMetadataEdgeTest {
         assertThat(ImageWalker.walk(dev).content().hints()).hasSize(2100);
     }
 
+    @Test
+    void refusedRequestsChangeNothing() throws Exception {
+        for (int version = 1; version <= 2; version++) {
+            MemoryBlockDevice dev = dev();
+            try (CacheMetadata md = CacheMetadata.open(dev, MetadataOptions.readWrite(128).withFormatVersion(version))) {
+                md.resize(1000);
+                md.insertMapping(3, 30);
+                long[] words = new long[16];
+                words[0] = 8;
+                md.setDirtyBits(words, 1000);
+                md.resizeDiscards(128, 100);
+                md.commit(false);
+                // too few words for the bits (format 2 used to delete its dirty bitset before noticing)
+                assertThatThrownBy(() -> md.setDirtyBits(new long[2], 1000)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> md.setDirtyBits(null, 1000)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> md.insertMapping(1000, 1)).isInstanceOf(IndexOutOfBoundsException.class)
+                        .hasMessageContaining("cache block 1000");
+                assertThatThrownBy(() -> md.removeMapping(-1)).isInstanceOf(IndexOutOfBoundsException.class);
+                assertThatThrownBy(() -> md.setDiscard(100, true)).isInstanceOf(IndexOutOfBoundsException.class)
+                        .hasMessageContaining("discard block 100");
+                assertThatThrownBy(() -> md.resize(-5)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> md.resize(1L << 32)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> md.resizeDiscards(128, -1)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> md.writeHints(SMQ, null)).isInstanceOf(NullPointerException.class);
+                assertThat(md.mode()).isEqualTo(MetadataMode.READ_WRITE);
+                assertThat(md.changedThisTransaction()).isFalse();
+                md.commit(true);
+            }
+            ImageWalker.Walk w = ImageWalker.walk(dev);
+            w.assertExactCounts();
+            assertThat(w.content().mappings()[3]).isEqualTo(Mapping.pack(30, Mapping.VALID | (version == 1 ? Mapping.DIRTY : 0)));
+            if (version == 2) {
+                assertThat(w.content().dirtyWords()[0]).isEqualTo(8);
+            }
+        }
+    }
+
     /** Rewrites a committed image with its hint array cut to {@code to} entries, the pdata way. */
     static void shortenHintArray(MemoryBlockDevice dev, long from, long to) throws Exception {
         BlockManager bm = new BlockManager(dev, 64, false);

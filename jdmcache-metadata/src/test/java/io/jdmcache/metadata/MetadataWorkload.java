@@ -49,6 +49,17 @@ final class MetadataWorkload {
     /** The name of the operation running, for messages. */
     String current = "";
 
+    /** Called when an operation failed, with the metadata it failed on (still open), before it is closed. */
+    @FunctionalInterface
+    interface FailureHook {
+        void failed(CacheMetadata md, Exception e) throws IOException;
+    }
+
+    /** Runs when an operation fails; by default nothing. */
+    FailureHook onFailure = (md, e) -> {
+    };
+    /** The metadata the workload works on (null while reopening). */
+    private CacheMetadata live;
     /** Runs after each commit; by default nothing. */
     CommitHook afterCommit = c -> {
     };
@@ -74,22 +85,30 @@ final class MetadataWorkload {
         model = new MetadataModel(version, 128);
         current = "format";
         inFlight = model.content();
-        CacheMetadata md = opener.open();
+        live = opener.open();
         try {
             commits.add(inFlight);
             inFlight = null;
             diskClean = false;
             sessionClean = true;
-            md = steps(md, opener, rnd);
-            commit(md, true);
+            steps(opener, rnd);
+            commit(live, true);
+        } catch (IOException | RuntimeException e) {
+            if (live != null) {
+                onFailure.failed(live, e);
+            }
+            throw e;
         } finally {
-            md.close();
+            if (live != null) {
+                live.close();
+            }
         }
     }
 
-    private CacheMetadata steps(CacheMetadata md, Opener opener, Random rnd) throws IOException {
-        resize(md, 1 + rnd.nextInt(maxCacheBlocks));
+    private void steps(Opener opener, Random rnd) throws IOException {
+        resize(live, 1 + rnd.nextInt(maxCacheBlocks));
         for (int step = 0; step < steps; step++) {
+            CacheMetadata md = live;
             issued++;
             int what = rnd.nextInt(100);
             long n = model.cacheBlocks();
@@ -150,8 +169,9 @@ final class MetadataWorkload {
                 forgetOrigins();
             } else if (what < 92) {
                 current = "reopen";
+                live = null;
                 md.close();
-                md = opener.open();
+                live = opener.open();
                 sessionClean = diskClean;
                 diskClean = false;
                 model = MetadataModel.of(lastCommit());
@@ -182,13 +202,12 @@ final class MetadataWorkload {
                 check(calls[0] == model.discardNrBlocks, "loadDiscards calls " + calls[0]);
                 check(got.equals(MetadataModel.expectedDiscards(model.content(), sessionClean)), "discards " + got);
             } else if (n > 0) {
-                current = "mapping value";
+                current = "read mapping";
                 long c = rnd.nextInt((int) n);
                 check(md.mappingValue(c) == model.mappings[(int) c], "mapping value of " + c);
                 check(md.cacheBlocks() == n, "cache blocks");
             }
         }
-        return md;
     }
 
     private void resize(CacheMetadata md, long target) throws IOException {
@@ -229,7 +248,7 @@ final class MetadataWorkload {
     }
 
     private void commit(CacheMetadata md, boolean clean) throws IOException {
-        current = clean ? "commit (clean shutdown)" : "commit";
+        current = "commit";
         model.clean = clean;
         inFlight = model.content();
         md.commit(clean);
