@@ -43,7 +43,8 @@ public final class CacheMetadata implements Closeable {
     private final MetadataOptions options;
     private final MetadataRegistry registry;
     private final Object registryKey;
-    private int references = 1;
+    private final RefCount references = new RefCount(1);
+    private final long dataBlockSize;
     private MetadataCore core;
     private volatile MetadataMode mode;
     private boolean closed;
@@ -55,6 +56,7 @@ public final class CacheMetadata implements Closeable {
         this.core = core;
         this.registry = registry;
         this.registryKey = registryKey;
+        this.dataBlockSize = core.dataBlockSize;
         this.mode = options.readOnly() ? MetadataMode.READ_ONLY : MetadataMode.READ_WRITE;
     }
 
@@ -593,20 +595,19 @@ public final class CacheMetadata implements Closeable {
 
     // ================================================================== sharing and close
 
-    /** One more holder (registry use). Fails rather than overflows. */
+    /** One more holder (registry use, under its lock). Fails rather than overflows. */
     void retain() {
-        if (references == Integer.MAX_VALUE) {
-            throw new IllegalStateException("too many holders of the metadata of " + dev.name());
-        }
-        references++;
+        references.retain("the metadata of " + dev.name());
     }
 
-    /** One fewer holder; returns how many remain. */
+    /** One fewer holder (registry use, under its lock); returns how many remain, -1 if none was left. */
     int releaseReference() {
-        if (references <= 0) {
-            throw new IllegalStateException("metadata of " + dev.name() + " released more often than opened");
-        }
-        return --references;
+        return references.release();
+    }
+
+    /** The data block size, which cannot change once open (registry use: no lock, no mode check). */
+    long openedDataBlockSize() {
+        return dataBlockSize;
     }
 
     Object registryKey() {
@@ -617,7 +618,10 @@ public final class CacheMetadata implements Closeable {
         return options;
     }
 
-    /** Drops this holder; the last one closes the device. There is no implicit commit. */
+    /**
+     * Drops this holder; the last one closes the device. There is no implicit commit. Closing once more
+     * after the last holder is gone does nothing.
+     */
     @Override
     public void close() throws IOException {
         if (registry != null) {
