@@ -36,7 +36,7 @@ class MetadataCrashTest {
         return CacheMetadata.open(dev, new MetadataOptions(128, version, true, false, false, 16));
     }
 
-    @Property(tries = 8)
+    @Property(tries = 16)
     void everyCutPointLeavesTheLastOrTheNextCommit(@ForAll long seed, @ForAll @IntRange(min = 1, max = 2) int version)
             throws Exception {
         allCutPoints(seed, version, 60 + (int) Math.floorMod(seed, 60), 2500, 2 << 20);

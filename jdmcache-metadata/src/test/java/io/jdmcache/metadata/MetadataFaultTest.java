@@ -43,7 +43,7 @@ class MetadataFaultTest {
         String op;
     }
 
-    @Property(tries = 6)
+    @Property(tries = 10)
     void anErrorAtEveryPositionIsContained(@ForAll long seed, @ForAll @IntRange(min = 1, max = 2) int version,
                                             @ForAll boolean sticky) throws Exception {
         int steps = 50 + (int) Math.floorMod(seed, 40);
@@ -267,5 +267,53 @@ class MetadataFaultTest {
             }
         }
         assertThat(md.mode()).isEqualTo(MetadataMode.FAIL);
+    }
+
+    /**
+     * Errors while opening: formatting a zeroed device, and opening a committed image for writing (reads of
+     * the superblock and space map, the in-place clear of the clean flag). The open fails with a metadata
+     * error, and after healing the device opens with the previous contents (or, for the format, either
+     * unformatted or freshly formatted).
+     */
+    @org.junit.jupiter.api.Test
+    void errorsWhileOpeningLeaveTheDeviceAsItWas() throws Exception {
+        for (int version = 1; version <= 2; version++) {
+            MemoryBlockDevice committed = new MemoryBlockDevice(DEVICE);
+            MetadataWorkload w = new MetadataWorkload(version, 99, 30, 2000);
+            int v = version;
+            w.run(() -> CacheMetadata.open(committed, new MetadataOptions(128, v, true, false, false, 16)));
+            Content before = ImageWalker.walk(committed).content();
+            for (FaultyDevice.Kind kind : KINDS) {
+                for (boolean zeroed : new boolean[] {true, false}) {
+                    for (long n = 1; ; n++) {
+                        MemoryBlockDevice disk = zeroed ? new MemoryBlockDevice(DEVICE) : committed.copy();
+                        FaultyDevice dev = new FaultyDevice(disk);
+                        dev.failAt(kind, n, false);
+                        String where = kind + " error " + n + (zeroed ? " while formatting" : " while opening");
+                        try {
+                            open(dev, version).close();
+                        } catch (MetadataException e) {
+                            assertThat(dev.failures()).as(where).isOne();
+                        }
+                        if (dev.failures() == 0) {
+                            break; // past the last operation of this kind
+                        }
+                        dev.heal();
+                        if (zeroed) {
+                            // either nothing was committed (all-zero superblock) or an empty cache was
+                            try (CacheMetadata md = open(dev, version)) {
+                                assertThat(md.cacheBlocks()).as(where).isZero();
+                                assertThat(md.version()).as(where).isEqualTo(version);
+                            }
+                            ImageWalker.walk(disk).assertExactCounts();
+                        } else {
+                            ImageWalker.Walk after = ImageWalker.walk(disk);
+                            after.assertExactCounts();
+                            assertThat(after.content().difference(before)).as(where).isNull();
+                        }
+                    }
+                }
+            }
+        }
     }
 }
