@@ -144,7 +144,7 @@ final class MetadataWorkload {
                 model.writeHints(p, c -> mix(salt + c));
             } else if (what < 63) {
                 long bs = 128L << rnd.nextInt(4);
-                long nr = rnd.nextInt(700);
+                long nr = rnd.nextInt(8) == 0 ? rnd.nextInt(40_000) : rnd.nextInt(700);
                 current = "discard bitset resize";
                 md.resizeDiscards(bs, nr);
                 model.resizeDiscards(bs, nr);
