@@ -7,7 +7,9 @@ import io.jdmcache.pdata.sm.MetadataSpaceMap;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.Objects;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -20,8 +22,9 @@ import java.util.function.LongUnaryOperator;
  * reads as "not clean": every mapping is then loaded dirty and hints and discards are ignored.
  *
  * <h2>Modes</h2>
- * When an operation fails, the transaction is aborted, NEEDS_CHECK is set on disk and the metadata becomes
- * read-only: changes are refused, reads still work. If the abort or the flag update fails too, the
+ * When an operation fails (a change, a commit, or a read of the device such as a load, while the metadata is
+ * read-write), the transaction is aborted, NEEDS_CHECK is set on disk and the metadata becomes read-only:
+ * changes are refused, reads still work. Metadata opened read-only just reports read errors. If the abort or the flag update fails too, the
  * metadata enters fail mode, in which every operation fails at once. Metadata with NEEDS_CHECK set cannot
  * be opened for writing until the flag is cleared (by a checker).
  *
@@ -40,7 +43,8 @@ public final class CacheMetadata implements Closeable {
     private final MetadataOptions options;
     private final MetadataRegistry registry;
     private final Object registryKey;
-    private int references = 1;
+    private final RefCount references = new RefCount(1);
+    private final long dataBlockSize;
     private MetadataCore core;
     private volatile MetadataMode mode;
     private boolean closed;
@@ -52,6 +56,7 @@ public final class CacheMetadata implements Closeable {
         this.core = core;
         this.registry = registry;
         this.registryKey = registryKey;
+        this.dataBlockSize = core.dataBlockSize;
         this.mode = options.readOnly() ? MetadataMode.READ_ONLY : MetadataMode.READ_WRITE;
     }
 
@@ -154,7 +159,62 @@ public final class CacheMetadata implements Closeable {
         }
     }
 
-    private <T> T write(String name, Op<T> op) throws IOException {
+    /**
+     * A read that goes to the metadata device. When it fails while the metadata is read-write, the failure
+     * is handled like a failed change (the kernel target does so for a failed load): abort, needs_check,
+     * read-only. A reader that opened read-only only gets the error. Failures of the caller's own callback
+     * ({@code callerFault}) and refused requests change nothing.
+     */
+    private <T> T readDevice(String name, Op<T> op, BooleanSupplier callerFault) throws IOException {
+        MetadataCore seen;
+        Exception failure;
+        lock.readLock().lock();
+        try {
+            checkNotFailed();
+            seen = core;
+            try {
+                return op.run(seen);
+            } catch (IndexOutOfBoundsException | IllegalArgumentException | MetadataModeException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                if (callerFault.getAsBoolean()) {
+                    throw e;
+                }
+                failure = e;
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        // a read lock cannot be upgraded: take the write lock, and act only if nobody acted meanwhile
+        lock.writeLock().lock();
+        try {
+            if (mode != MetadataMode.READ_WRITE || core != seen) {
+                if (failure instanceof IOException io) {
+                    throw io;
+                }
+                throw (RuntimeException) failure;
+            }
+            throw operationFailed(name, failure);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Checks a request's arguments against the current state before anything changes. */
+    @FunctionalInterface
+    private interface Check {
+        void check(MetadataCore c);
+    }
+
+    private static final Check NO_CHECK = c -> {
+    };
+
+    /**
+     * A change. {@code check} may refuse the request (IllegalArgumentException, IndexOutOfBoundsException)
+     * before anything changes; so may the operation itself with a {@link DirtyBlockException}, which is
+     * raised before any change too. Any other failure of the operation fails the metadata.
+     */
+    private <T> T write(String name, Check check, Op<T> op) throws IOException {
         lock.writeLock().lock();
         try {
             checkNotFailed();
@@ -162,10 +222,11 @@ public final class CacheMetadata implements Closeable {
                 throw new MetadataModeException(MetadataMode.READ_ONLY, name + " refused: the metadata is read-only"
                         + (core.flags != 0 && (core.flags & Superblock.NEEDS_CHECK) != 0 ? " and needs checking" : ""));
             }
+            check.check(core);
             try {
                 return op.run(core);
-            } catch (DirtyBlockException | IndexOutOfBoundsException | IllegalArgumentException e) {
-                throw e; // a refused request: nothing was changed
+            } catch (DirtyBlockException e) {
+                throw e; // a refused shrink: nothing was changed
             } catch (IOException | RuntimeException e) {
                 throw operationFailed(name, e);
             }
@@ -224,10 +285,19 @@ public final class CacheMetadata implements Closeable {
 
     /** Calls {@code v} for each valid mapping, in cache block order; hints only when they belong to {@code policy}. */
     public void loadMappings(PolicyInfo policy, MappingVisitor v) throws IOException {
-        read(c -> {
-            c.loadMappings(v, policy);
+        boolean[] visitorFailed = {false};
+        MappingVisitor guarded = (o, c, d, h, hv) -> {
+            try {
+                v.mapping(o, c, d, h, hv);
+            } catch (IOException | RuntimeException e) {
+                visitorFailed[0] = true;
+                throw e;
+            }
+        };
+        readDevice("load mappings", c -> {
+            c.loadMappings(guarded, policy);
             return null;
-        });
+        }, () -> visitorFailed[0]);
     }
 
     /** Maps {@code cblock} to {@code oblock} (clean in format 1). */
@@ -235,14 +305,14 @@ public final class CacheMetadata implements Closeable {
         if (oblock < 0 || oblock > Mapping.MAX_OBLOCK) {
             throw new IllegalArgumentException("origin block " + oblock + " does not fit in 48 bits");
         }
-        write("insert mapping", c -> {
+        write("insert mapping", c -> c.checkCblock(cblock), c -> {
             c.insert(cblock, oblock);
             return null;
         });
     }
 
     public void removeMapping(long cblock) throws IOException {
-        write("remove mapping", c -> {
+        write("remove mapping", c -> c.checkCblock(cblock), c -> {
             c.remove(cblock);
             return null;
         });
@@ -250,7 +320,7 @@ public final class CacheMetadata implements Closeable {
 
     /** The raw mapping value of {@code cblock} (origin &lt;&lt; 16 | flags), 0 when unmapped. */
     public long mappingValue(long cblock) throws IOException {
-        return read(c -> c.mappingValue(cblock));
+        return readDevice("read mapping", c -> c.mappingValue(cblock), () -> false);
     }
 
     /**
@@ -258,7 +328,7 @@ public final class CacheMetadata implements Closeable {
      * mappings whose flag changes are rewritten; in format 2 the dirty bitset is recreated in one go.
      */
     public void setDirtyBits(long[] words, long nrBits) throws IOException {
-        write("set dirty bits", c -> {
+        write("set dirty bits", c -> c.format.checkDirtyBits(c, words, nrBits), c -> {
             c.setDirtyBits(words, nrBits);
             return null;
         });
@@ -266,7 +336,7 @@ public final class CacheMetadata implements Closeable {
 
     /** Grows or shrinks the cache; shrinking is refused, naming the first dirty block, if any dropped block is dirty. */
     public void resize(long newCacheBlocks) throws IOException {
-        write("resize", c -> {
+        write("resize", c -> MetadataCore.checkCacheSize(newCacheBlocks), c -> {
             c.resize(newCacheBlocks);
             return null;
         });
@@ -274,21 +344,21 @@ public final class CacheMetadata implements Closeable {
 
     /** True when no mapped cache block is dirty (needed to enter passthrough mode). */
     public boolean allClean() throws IOException {
-        return read(MetadataCore::allClean);
+        return readDevice("check all clean", MetadataCore::allClean, () -> false);
     }
 
     // ================================================================== discards
 
     /** Resizes the discard bitset to {@code nrBlocks} bits of {@code blockSize} sectors each (new bits clear). */
     public void resizeDiscards(long blockSize, long nrBlocks) throws IOException {
-        write("discard bitset resize", c -> {
+        write("discard bitset resize", c -> MetadataCore.checkDiscardSize(blockSize, nrBlocks), c -> {
             c.resizeDiscards(blockSize, nrBlocks);
             return null;
         });
     }
 
     public void setDiscard(long dblock, boolean discarded) throws IOException {
-        write("set discard", c -> {
+        write("set discard", c -> c.checkDiscard(dblock), c -> {
             c.setDiscard(dblock, discarded);
             return null;
         });
@@ -297,10 +367,26 @@ public final class CacheMetadata implements Closeable {
     /** Reports every discard block (all "not discarded" after an unclean stop). */
     public void loadDiscards(DiscardVisitor v) throws IOException {
         // flushing the cached word changes the transaction, so this takes the write side
+        boolean[] visitorFailed = {false};
+        DiscardVisitor guarded = (bs, d, on) -> {
+            try {
+                v.discard(bs, d, on);
+            } catch (IOException | RuntimeException e) {
+                visitorFailed[0] = true;
+                throw e;
+            }
+        };
         lock.writeLock().lock();
         try {
             checkNotFailed();
-            core.loadDiscards(v);
+            try {
+                core.loadDiscards(guarded);
+            } catch (IOException | RuntimeException e) {
+                if (visitorFailed[0] || mode != MetadataMode.READ_WRITE) {
+                    throw e;
+                }
+                throw operationFailed("load discards", e);
+            }
         } finally {
             lock.writeLock().unlock();
         }
@@ -322,6 +408,9 @@ public final class CacheMetadata implements Closeable {
      */
     public void writeHints(PolicyInfo policy, LongUnaryOperator hintOf) throws IOException {
         write("write hints", c -> {
+            Objects.requireNonNull(policy, "policy");
+            Objects.requireNonNull(hintOf, "hintOf");
+        }, c -> {
             c.writeHints(policy, hintOf);
             return null;
         });
@@ -338,7 +427,7 @@ public final class CacheMetadata implements Closeable {
 
     /** Sets the counters written at the next commit (does not mark the transaction changed). */
     public void setStats(CacheStats s) throws IOException {
-        write("set stats", c -> {
+        write("set stats", c -> Objects.requireNonNull(s, "stats"), c -> {
             c.stats = s;
             return null;
         });
@@ -348,7 +437,7 @@ public final class CacheMetadata implements Closeable {
 
     /** Commits the transaction; {@code cleanShutdown} sets the clean-shutdown flag (the final commit of a stop). */
     public void commit(boolean cleanShutdown) throws IOException {
-        write("commit", c -> {
+        write("commit", NO_CHECK, c -> {
             c.commit(cleanShutdown);
             return null;
         });
@@ -497,7 +586,7 @@ public final class CacheMetadata implements Closeable {
 
     /** The stored hint of {@code cblock}, whatever policy wrote it (0 when there is no hint array). */
     public long hint(long cblock) throws IOException {
-        return read(c -> c.hint(cblock));
+        return readDevice("read hint", c -> c.hint(cblock), () -> false);
     }
 
     public String deviceName() {
@@ -506,20 +595,19 @@ public final class CacheMetadata implements Closeable {
 
     // ================================================================== sharing and close
 
-    /** One more holder (registry use). Fails rather than overflows. */
+    /** One more holder (registry use, under its lock). Fails rather than overflows. */
     void retain() {
-        if (references == Integer.MAX_VALUE) {
-            throw new IllegalStateException("too many holders of the metadata of " + dev.name());
-        }
-        references++;
+        references.retain("the metadata of " + dev.name());
     }
 
-    /** One fewer holder; returns how many remain. */
+    /** One fewer holder (registry use, under its lock); returns how many remain, -1 if none was left. */
     int releaseReference() {
-        if (references <= 0) {
-            throw new IllegalStateException("metadata of " + dev.name() + " released more often than opened");
-        }
-        return --references;
+        return references.release();
+    }
+
+    /** The data block size, which cannot change once open (registry use: no lock, no mode check). */
+    long openedDataBlockSize() {
+        return dataBlockSize;
     }
 
     Object registryKey() {
@@ -530,7 +618,10 @@ public final class CacheMetadata implements Closeable {
         return options;
     }
 
-    /** Drops this holder; the last one closes the device. There is no implicit commit. */
+    /**
+     * Drops this holder; the last one closes the device. There is no implicit commit. Closing once more
+     * after the last holder is gone does nothing.
+     */
     @Override
     public void close() throws IOException {
         if (registry != null) {

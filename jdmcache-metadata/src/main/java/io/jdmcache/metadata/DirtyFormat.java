@@ -14,6 +14,17 @@ interface DirtyFormat {
     /** Creates the format's empty dirty structure when formatting. */
     void format(MetadataCore core) throws MetadataException;
 
+    /**
+     * Refuses dirty bits this format cannot take (IllegalArgumentException) before anything changes:
+     * {@code words} must hold {@code nrBits} bits, and format 2 needs exactly one bit per cache block.
+     */
+    default void checkDirtyBits(MetadataCore core, long[] words, long nrBits) {
+        if (nrBits < 0 || words == null || (long) words.length * 64 < Math.min(nrBits, core.cacheBlocks)) {
+            throw new IllegalArgumentException("dirty bits: " + (words == null ? "no words" : words.length + " words")
+                    + " cannot hold " + nrBits + " bits");
+        }
+    }
+
     /** Writes the dirty state of cache blocks [0, nrBits) from {@code words} (bit i of word i/64). */
     void setDirtyBits(MetadataCore core, long[] words, long nrBits) throws MetadataException;
 

@@ -18,11 +18,17 @@ final class Format2 implements DirtyFormat {
     }
 
     @Override
-    public void setDirtyBits(MetadataCore core, long[] words, long nrBits) throws MetadataException {
+    public void checkDirtyBits(MetadataCore core, long[] words, long nrBits) {
         if (nrBits != core.cacheBlocks) {
             throw new IllegalArgumentException("format 2 dirty bits must cover all " + core.cacheBlocks
                     + " cache blocks, not " + nrBits);
         }
+        DirtyFormat.super.checkDirtyBits(core, words, nrBits);
+    }
+
+    @Override
+    public void setDirtyBits(MetadataCore core, long[] words, long nrBits) throws MetadataException {
+        checkDirtyBits(core, words, nrBits);
         core.bitset.delete(core.dirtyRoot);
         core.dirtyRoot = core.bitset.createFromWords(nrBits, words);
         core.changed = true;

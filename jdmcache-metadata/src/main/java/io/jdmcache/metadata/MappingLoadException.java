@@ -22,4 +22,10 @@ public final class MappingLoadException extends MetadataException {
     public long oblock() {
         return oblock;
     }
+
+    /** The metadata block at fault when the cause names one (a bad checksum, a block past the end), else -1. */
+    @Override
+    public long block() {
+        return getCause() instanceof MetadataException m ? m.block() : -1;
+    }
 }

@@ -186,38 +186,57 @@ final class MetadataCore {
         return mappings.get(mappingRoot, cblock);
     }
 
-    private void checkCblock(long cblock) {
+    void checkCblock(long cblock) {
         if (cblock < 0 || cblock >= cacheBlocks) {
             throw new IndexOutOfBoundsException("cache block " + cblock + " is outside the cache (" + cacheBlocks
                     + " blocks)");
         }
     }
 
-    /** Calls {@code v} for every valid mapping (format-spec 9, "Load mappings"). */
+    /**
+     * Calls {@code v} for every valid mapping (format-spec 9, "Load mappings"). A failure names the cache
+     * block that could not be loaded (the cause names the metadata block). Hints are offered only for the
+     * cache blocks the hint array covers: after the cache grew, the array is short until hints are written.
+     */
     void loadMappings(MappingVisitor v, PolicyInfo policy) throws IOException {
         if (cacheBlocks == 0) {
             return;
         }
-        boolean hintsValid = policy != null && hintsUsable(policy);
-        ArrayCursor m = ArrayCursor.open(tm, mappingRoot, 8, cacheBlocks);
-        ArrayCursor h = hintsValid ? ArrayCursor.open(tm, hintRoot, hintSize, cacheBlocks) : null;
-        DirtyFormat.DirtySource dirty = cleanWhenOpened ? format.openDirtySource(this) : null;
+        ArrayCursor m;
+        ArrayCursor h = null;
+        long hintLength = 0;
+        DirtyFormat.DirtySource dirty;
+        try {
+            m = ArrayCursor.open(tm, mappingRoot, 8, cacheBlocks);
+            if (policy != null && hintsUsable(policy)) {
+                PersistentArray a = new PersistentArray(tm, hintSize);
+                hintLength = Math.min(cacheBlocks, a.length(hintRoot));
+                h = hintLength > 0 ? ArrayCursor.open(tm, hintRoot, hintSize, hintLength) : null;
+            }
+            dirty = cleanWhenOpened ? format.openDirtySource(this) : null;
+        } catch (MetadataException | RuntimeException e) {
+            throw loadFailure(0, -1, e);
+        }
         int allowed = format.allowedMappingFlags();
-        while (m.next()) {
-            long cblock = m.index();
+        while (true) {
+            long cblock = m.index() + 1;
             long value;
             long hint = 0;
+            boolean hintValid = false;
             boolean isDirty;
             try {
+                if (!m.next()) {
+                    return;
+                }
                 value = m.value();
-                if (h != null) {
+                if (cblock < hintLength) {
                     h.next();
                     hint = h.value();
+                    hintValid = true;
                 }
                 isDirty = dirty == null || dirty.dirty(cblock, value);
             } catch (MetadataException | RuntimeException e) {
-                throw new MappingLoadException(cblock, -1, "could not load the mapping of cache block " + cblock
-                        + ": " + e.getMessage(), e);
+                throw loadFailure(cblock, -1, e);
             }
             if (!Mapping.valid(value)) {
                 continue;
@@ -228,14 +247,17 @@ final class MetadataCore {
                         + oblock + ") has unknown flags " + Mapping.flags(value) + " for format " + version, null);
             }
             try {
-                v.mapping(oblock, cblock, isDirty, hint, hintsValid);
-            } catch (MetadataException e) {
-                throw e;
+                v.mapping(oblock, cblock, isDirty, hint, hintValid);
             } catch (IOException | RuntimeException e) {
                 throw new MappingLoadException(cblock, oblock, "could not load cache block " + cblock
                         + " (origin block " + oblock + "): " + e.getMessage(), e);
             }
         }
+    }
+
+    private static MappingLoadException loadFailure(long cblock, long oblock, Exception e) {
+        return new MappingLoadException(cblock, oblock, "could not load the mapping of cache block " + cblock + ": "
+                + e.getMessage(), e);
     }
 
     boolean hintsUsable(PolicyInfo p) {
@@ -245,10 +267,14 @@ final class MetadataCore {
 
     // ------------------------------------------------------------------ resize and dirty state
 
-    void resize(long newCacheBlocks) throws MetadataException {
+    static void checkCacheSize(long newCacheBlocks) {
         if (newCacheBlocks < 0 || newCacheBlocks > 0xffffffffL) {
             throw new IllegalArgumentException("cache of " + newCacheBlocks + " blocks (the superblock holds a u32)");
         }
+    }
+
+    void resize(long newCacheBlocks) throws MetadataException {
+        checkCacheSize(newCacheBlocks);
         if (newCacheBlocks == cacheBlocks) {
             return;
         }
@@ -261,6 +287,13 @@ final class MetadataCore {
         }
         mappingRoot = mappings.resize(mappingRoot, cacheBlocks, newCacheBlocks, 0);
         format.resize(this, cacheBlocks, newCacheBlocks);
+        if (hintRoot != 0) {
+            // The kernel leaves the hint array alone until the next write of the hints; cache_check 0.9
+            // rejects a hint array shorter than the cache ("missing mappings ... missing blocks"), so keep it
+            // in step (new hints 0), which both accept and which keeps the hints of the blocks that stay.
+            PersistentArray a = new PersistentArray(tm, hintSize == 0 ? 4 : hintSize);
+            hintRoot = a.resize(hintRoot, a.length(hintRoot), newCacheBlocks, 0);
+        }
         cacheBlocks = newCacheBlocks;
         changed = true;
     }
@@ -274,6 +307,20 @@ final class MetadataCore {
     }
 
     // ------------------------------------------------------------------ discards
+
+    static void checkDiscardSize(long blockSize, long nrBlocks) {
+        if (blockSize < 0 || nrBlocks < 0 || nrBlocks > 0xffffffffL * 64) {
+            throw new IllegalArgumentException("discard bitset of " + nrBlocks + " blocks of " + blockSize
+                    + " sectors");
+        }
+    }
+
+    void checkDiscard(long dblock) {
+        if (dblock < 0 || dblock >= discardNrBlocks) {
+            throw new IndexOutOfBoundsException("discard block " + dblock + " is outside the discard bitset ("
+                    + discardNrBlocks + " blocks)");
+        }
+    }
 
     void resizeDiscards(long blockSize, long nrBlocks) throws MetadataException {
         changed = true;
@@ -322,12 +369,17 @@ final class MetadataCore {
         hintRoot = a.create(cacheBlocks, hintOf);
     }
 
-    /** The stored hint of {@code cblock} (tools-made images store a hint size of 0 for 4-byte hints). */
+    /**
+     * The stored hint of {@code cblock}, 0 when there is no hint array or it does not reach that far (tools-made
+     * images store a hint size of 0 for 4-byte hints).
+     */
     long hint(long cblock) throws MetadataException {
+        checkCblock(cblock);
         if (hintRoot == 0) {
             return 0;
         }
-        return new PersistentArray(tm, hintSize == 0 ? 4 : hintSize).get(hintRoot, cblock);
+        PersistentArray a = new PersistentArray(tm, hintSize == 0 ? 4 : hintSize);
+        return cblock < a.length(hintRoot) ? a.get(hintRoot, cblock) : 0;
     }
 
     static boolean allZero(BlockManager bm) throws MetadataException {

@@ -32,7 +32,7 @@ public final class MetadataRegistry {
         Object key = keyOf(path);
         CacheMetadata m = open.get(key);
         if (m != null) {
-            long have = m.dataBlockSize();
+            long have = m.openedDataBlockSize();
             if (options.dataBlockSize() > 0 && have != options.dataBlockSize()) {
                 throw new InvalidSuperblockException("data_block_size", path + ": changing the data block size (from "
                         + have + " to " + options.dataBlockSize() + ") is not supported");
@@ -60,9 +60,11 @@ public final class MetadataRegistry {
         return open.size();
     }
 
+    /** Drops one holder of {@code m}; the last one tears it down. A release after that does nothing. */
     synchronized void release(CacheMetadata m) throws IOException {
         if (m.releaseReference() == 0) {
-            open.remove(m.registryKey());
+            // only this object: a newer one may have been opened for the same device since
+            open.remove(m.registryKey(), m);
             m.teardown();
         }
     }

@@ -10,7 +10,8 @@ import io.jdmcache.pdata.btree.BtreeCursor;
 /**
  * Sequential read of an array's first {@code length} values without a lookup from the root per value: a
  * btree cursor yields the array blocks in order, and each block's values are copied out once. Missing or
- * short array blocks are reported with the indices they should have held. Holds no lock between calls.
+ * short array blocks are reported with the indices they should have held, when the cursor reaches the first
+ * missing index: every value that is present is delivered first. Holds no lock between calls.
  */
 public final class ArrayCursor {
     private final BlockReader reader;
@@ -23,6 +24,8 @@ public final class ArrayCursor {
     private int inBlock;
     private int blockCount;
     private long index = -1;
+    /** A short last block was loaded: reported when the cursor moves past its entries. */
+    private CorruptBlockException shortBlock;
 
     private ArrayCursor(BlockReader reader, long root, int width, long length) throws MetadataException {
         this.reader = reader;
@@ -55,6 +58,9 @@ public final class ArrayCursor {
     }
 
     private void loadNextBlock() throws MetadataException {
+        if (shortBlock != null) {
+            throw shortBlock;
+        }
         long expected = blockIndex + 1;
         long first = expected * perBlock;
         if (!blocks.next()) {
@@ -75,11 +81,15 @@ public final class ArrayCursor {
             int nr = ArrayBlock.nrEntries(d);
             long need = Math.min(perBlock, length - first);
             if (nr < need) {
-                throw new CorruptBlockException(ArrayBlock.KIND, loc, "array block " + expected + " holds " + nr
-                        + " entries, expected " + need + " (entries " + (first + nr) + ".." + (first + need - 1)
-                        + " are missing)");
+                CorruptBlockException e = new CorruptBlockException(ArrayBlock.KIND, loc, "array block " + expected
+                        + " holds " + nr + " entries, expected " + need + " (entries " + (first + nr) + ".."
+                        + (first + need - 1) + " are missing)");
+                if (nr == 0) {
+                    throw e;
+                }
+                shortBlock = e;
             }
-            blockCount = (int) need;
+            blockCount = (int) Math.min(need, nr);
             if (width == 8) {
                 for (int i = 0; i < blockCount; i++) {
                     values[i] = Bytes.i64(d, ArrayBlock.HEADER_SIZE + 8 * i);

@@ -7,6 +7,8 @@ import io.jdmcache.pdata.block.ReadBlock;
 import io.jdmcache.pdata.block.WriteBlock;
 import io.jdmcache.pdata.btree.Btree;
 import io.jdmcache.pdata.btree.ValueType;
+import io.jdmcache.pdata.node.BtreeNode;
+import io.jdmcache.pdata.node.BtreeReader;
 import io.jdmcache.pdata.tm.Shadow;
 import io.jdmcache.pdata.tm.TransactionManager;
 
@@ -132,6 +134,36 @@ public final class PersistentArray {
             root = setCount(root, newBlocks - 1, tail, tail, 0);
         }
         return root;
+    }
+
+    /**
+     * The length the stored array actually has (its last block's key and entry count), for arrays whose owner
+     * may have changed the recorded length without resizing this one (the hint array after a cache resize).
+     * O(depth) block reads.
+     */
+    public long length(long root) throws MetadataException {
+        long b = root;
+        for (int depth = 0; depth < BtreeReader.MAX_DEPTH; depth++) {
+            long last;
+            long loc;
+            try (ReadBlock r = tm.read(b, BtreeNode.VALIDATOR)) {
+                byte[] d = r.data();
+                int nr = BtreeNode.nrEntries(d);
+                if (nr == 0) {
+                    return 0;
+                }
+                if (!BtreeNode.isLeaf(d)) {
+                    b = BtreeNode.value64(d, nr - 1);
+                    continue;
+                }
+                last = BtreeNode.key(d, nr - 1);
+                loc = BtreeNode.value64(d, nr - 1);
+            }
+            try (ReadBlock r = tm.read(loc, ArrayBlock.VALIDATOR)) {
+                return last * perBlock + ArrayBlock.nrEntries(r.data());
+            }
+        }
+        throw new CorruptBlockException(BtreeNode.KIND, b, "array btree deeper than " + BtreeReader.MAX_DEPTH);
     }
 
     /** Frees the whole array. */

@@ -42,6 +42,7 @@ public final class BlockManager implements Closeable, BlockReader {
     private final LongIntMap index;
     private int used;
     private int hand;
+    private int freeHint;
     private boolean readOnly;
     private long reads;
     private long writes;
@@ -257,6 +258,7 @@ public final class BlockManager implements Closeable, BlockReader {
         }
         index.clear();
         used = 0;
+        freeHint = 0;
     }
 
     @Override
@@ -344,10 +346,13 @@ public final class BlockManager implements Closeable, BlockReader {
     private int claimSlot(long b) throws MetadataException {
         int s;
         if (used < capacity) {
-            s = hand;
+            // a free slot exists: search on from the last one taken (scanning from the clock hand, which
+            // does not move while the cache fills, made filling an empty cache quadratic)
+            s = freeHint;
             while (slotBlock[s] != -1) {
-                s = (s + 1) % capacity;
+                s = s + 1 == capacity ? 0 : s + 1;
             }
+            freeHint = s + 1 == capacity ? 0 : s + 1;
         } else {
             s = evict();
         }

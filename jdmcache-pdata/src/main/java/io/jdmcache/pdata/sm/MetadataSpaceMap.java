@@ -108,7 +108,9 @@ public final class MetadataSpaceMap {
             throw new CorruptBlockException("superblock", 0, "space map manages " + nr
                     + " blocks (must be 1.." + MAX_BLOCKS + ")");
         }
-        if (nr > bm.nrBlocks()) {
+        if (nr > bm.nrBlocks() && !bm.isReadOnly()) {
+            // a reader may go on (every block it reads is bounds-checked), but a writer would allocate
+            // blocks that do not exist
             throw new CorruptBlockException("superblock", 0, "space map manages " + nr
                     + " blocks but the metadata device has only " + bm.nrBlocks());
         }
