@@ -3,13 +3,17 @@ package io.jdmcache.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 
 /** The {@code jdmcache} command: its subcommands and the exit-code and error handling they share. */
 @Command(name = "jdmcache", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Linux dm-cache in Java: metadata tools, a userspace cache engine and an NBD server.",
-        subcommands = {CheckCommand.class, WritebackCommand.class, MetadataSizeCommand.class,
+        subcommands = {CheckCommand.class, DumpCommand.class, RestoreCommand.class, RepairCommand.class,
+                WritebackCommand.class, MetadataSizeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Jdmcache implements Runnable {
     @CommandLine.Spec
@@ -18,6 +22,13 @@ public final class Jdmcache implements Runnable {
     /** Where subcommands print: standard output and standard error (or a test's streams). */
     final PrintStream out;
     final PrintStream err;
+
+    /**
+     * Standard output as a raw stream: a PrintStream hides write errors, and dump must notice a closed pipe.
+     */
+    OutputStream rawOut() {
+        return out == System.out ? new FileOutputStream(FileDescriptor.out) : out;
+    }
 
     Jdmcache(PrintStream out, PrintStream err) {
         this.out = out;

@@ -95,48 +95,10 @@ public final class CacheChecker {
         }
         sb = Superblock.unpack(raw);
         int before = report.errors();
-        long blocknr = Bytes.i64(raw, 8);
-        if (blocknr != 0) {
-            invalid(Long.compareUnsigned(blocknr, bm.nrBlocks()) >= 0
-                    ? "blocknr out of bounds: " + Long.toUnsignedString(blocknr) + " >= " + bm.nrBlocks()
-                    : "blocknr is " + blocknr + ", not 0");
-        }
-        if ((sb.flags() & ~Superblock.KNOWN_FLAGS) != 0) {
-            invalid("invalid flags: " + Integer.toUnsignedString(sb.flags()));
-        }
-        if (sb.magic() != Superblock.MAGIC) {
-            invalid("magic is incorrect: " + Long.toUnsignedString(sb.magic()));
-        }
-        if (sb.version() < Superblock.MIN_VERSION || sb.version() > Superblock.MAX_VERSION) {
-            invalid("version incorrect: " + Integer.toUnsignedString(sb.version()));
-        }
-        if (!Superblock.policyNameTerminated(raw)) {
-            invalid("policy name is not null terminated");
-        }
-        int hs = sb.policyHintSize();
-        if (hs != 0 && hs != 4) {
-            invalid("policy hint size invalid: " + Integer.toUnsignedString(hs) + " (only 4-byte hints exist)");
-        }
-        if (sb.metadataBlockSize() != Superblock.METADATA_BLOCK_SECTORS) {
-            invalid("metadata block size incorrect: " + sb.metadataBlockSize());
-        }
-        if (sb.compatFlags() != 0) {
-            invalid("compat_flags invalid (can only be 0): " + sb.compatFlags());
-        }
-        if (sb.compatRoFlags() != 0) {
-            invalid("compat_ro_flags invalid (can only be 0): " + sb.compatRoFlags());
-        }
-        if (sb.incompatFlags() != 0) {
-            invalid("incompat_flags invalid (can only be 0): " + sb.incompatFlags());
-        }
-        long dbs = sb.dataBlockSize();
-        if (dbs < 64 || dbs > 2097152 || dbs % 64 != 0) {
-            invalid("data block size invalid: " + dbs + " sectors (must be a multiple of 64 in 64..2097152)");
+        for (String broken : SuperblockRules.broken(raw, sb, bm.nrBlocks())) {
+            invalid(broken);
         }
         SpaceMapRoot r = sb.spaceMapRoot();
-        if (r.nrBlocks() <= 0 || r.nrBlocks() > MetadataSpaceMap.MAX_BLOCKS) {
-            invalid("space map size invalid: " + r.nrBlocks() + " blocks (1.." + MetadataSpaceMap.MAX_BLOCKS + ")");
-        }
         boolean valid = report.errors() == before;
         if (valid && r.nrBlocks() > bm.nrBlocks()) {
             // not fatal for the walk: the structures that fit are still checked

@@ -8,7 +8,7 @@ import java.util.Arrays;
  * (the usual case: origin blocks are dense), otherwise a sorted primitive array (int when every value
  * fits in 32 bits). Never boxes. Not thread-safe.
  */
-final class DuplicateFinder {
+public final class DuplicateFinder {
     private final long bitLimit;
     private long[] bits = new long[1024];
     private int[] ints;
@@ -17,11 +17,11 @@ final class DuplicateFinder {
     private long[] dups = new long[0];
     private int nDups;
 
-    DuplicateFinder(long expected) {
+    public DuplicateFinder(long expected) {
         this.bitLimit = Math.max(1L << 26, 32L * expected);
     }
 
-    void add(long v) {
+    public void add(long v) {
         if (bits != null) {
             if (v < bitLimit) {
                 int w = (int) (v >>> 6);
@@ -88,7 +88,7 @@ final class DuplicateFinder {
     }
 
     /** The duplicated values (each once), after all values were added. */
-    long[] duplicates() {
+    public long[] duplicates() {
         if (ints != null) {
             Arrays.parallelSort(ints, 0, n);
             for (int i = 1; i < n; i++) {

@@ -1,0 +1,157 @@
+package io.jdmcache.tools.run;
+
+import io.jdmcache.metadata.MetadataBuilder;
+import io.jdmcache.pdata.io.FileBlockDevice;
+import io.jdmcache.tools.xml.XmlInputException;
+import io.jdmcache.tools.xml.XmlRestoreReader;
+
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * cache_restore as a function: XML (plain or gzip) to metadata of format 1 or 2. The input is parsed in
+ * full before the output is written (so a bad input never leaves a half image); when the restore fails
+ * after the output was found usable, the output's superblock is zeroed, as the reference does, so an old
+ * image there cannot be mistaken for the restored one.
+ */
+public final class RestoreTool {
+    /** Smallest output the reference accepts (and the smallest metadata worth writing). */
+    public static final long MIN_OUTPUT = 32 * 1024;
+    private static final String EXPLAIN = "\nThe output file should either be a block device,\n"
+            + "or an existing file.  The file needs to be large\nenough to hold the metadata.";
+
+    private RestoreTool() {
+    }
+
+    public static int run(Path input, Path output, int version, boolean omitCleanShutdown, boolean quiet,
+                          PrintStream err) {
+        String bad = checkOutput(output);
+        if (bad != null) {
+            err.println(bad + EXPLAIN);
+            return 1;
+        }
+        try {
+            InputFiles.checkKind(input);
+            if (!Files.isReadable(input)) {
+                throw new AccessDeniedException(input.toString());
+            }
+        } catch (InputFiles.Unusable e) {
+            err.println(e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println(input + ": cannot read the input: " + DumpTool.reason(e));
+            return 1;
+        }
+        MetadataBuilder b;
+        Progress progress = quiet ? Progress.start(null, "") : Progress.start(err, "Restoring");
+        try (InputStream in = open(input, progress)) {
+            b = XmlRestoreReader.read(in, version);
+        } catch (XmlInputException e) {
+            progress.finish();
+            err.println(input + (e.line() > 0 ? ":" + e.line() : "") + ": " + e.getMessage());
+            zeroSuperblock(output, err);
+            return 1;
+        } catch (IOException e) {
+            progress.finish();
+            err.println(input + ": cannot read the input: " + DumpTool.reason(e));
+            zeroSuperblock(output, err);
+            return 1;
+        }
+        progress.finish();
+        try (FileBlockDevice dev = FileBlockDevice.open(output, false)) {
+            b.write(dev, !omitCleanShutdown);
+        } catch (IOException | RuntimeException e) {
+            err.println(output + ": cannot write the metadata: " + e.getMessage());
+            zeroSuperblock(output, err);
+            return 1;
+        }
+        return 0;
+    }
+
+    /** The reference's requirements on the output: an existing block device or regular file of >= 32 KiB. */
+    static String checkOutput(Path output) {
+        if (InputFiles.isBlockDevice(output)) {
+            return null;
+        }
+        if (Files.isDirectory(output)) {
+            return output + ": Not a block device or regular file";
+        }
+        if (!Files.exists(output)) {
+            return "Output file does not exist.";
+        }
+        if (!Files.isRegularFile(output)) {
+            return output + ": Not a block device or regular file";
+        }
+        long size;
+        try {
+            size = Files.size(output);
+        } catch (IOException e) {
+            return output + ": " + e.getMessage();
+        }
+        if (size == 0) {
+            return "Zero size output file.";
+        }
+        if (size < MIN_OUTPUT) {
+            return "Output file too small.";
+        }
+        if (!Files.isWritable(output)) {
+            return "syscall 'open' failed: Permission denied\n"
+                    + "Note: you cannot run this tool with these options on live metadata.";
+        }
+        return null;
+    }
+
+    static void zeroSuperblock(Path output, PrintStream err) {
+        try (FileBlockDevice dev = FileBlockDevice.open(output, false)) {
+            dev.write(0, ByteBuffer.allocate(InputFiles.BLOCK));
+            dev.flush();
+        } catch (IOException e) {
+            err.println(output + ": could not zero the superblock after the failure: " + e.getMessage());
+        }
+    }
+
+    /** Opens the input, unzipping it when it starts with the gzip magic. */
+    static InputStream open(Path input, Progress progress) throws IOException {
+        long total = Files.size(input);
+        progress.total(total);
+        InputStream raw = new CountingStream(Files.newInputStream(input), progress);
+        BufferedInputStream in = new BufferedInputStream(raw, 1 << 17);
+        in.mark(2);
+        int a = in.read();
+        int c = in.read();
+        in.reset();
+        if (a == 0x1f && c == 0x8b) {
+            return new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 17);
+        }
+        return in;
+    }
+
+    /** Tells a progress bar how far into the (compressed) input reading has come. */
+    private static final class CountingStream extends FilterInputStream {
+        private final Progress progress;
+        private long done;
+
+        CountingStream(InputStream in, Progress progress) {
+            super(in);
+            this.progress = progress;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                done += n;
+                progress.update(done);
+            }
+            return n;
+        }
+    }
+}
