@@ -21,8 +21,7 @@ public final class RepairTool {
     public static int run(Path input, Path output, boolean quiet, PrintStream err) {
         String bad = RestoreTool.checkOutput(output);
         if (bad != null) {
-            err.println(bad + "\nThe output file should either be a block device,\n"
-                    + "or an existing file.  The file needs to be large\nenough to hold the metadata.");
+            err.println(bad + RestoreTool.EXPLAIN);
             return 1;
         }
         try {

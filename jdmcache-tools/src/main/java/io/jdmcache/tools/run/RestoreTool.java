@@ -25,7 +25,7 @@ import java.util.zip.GZIPInputStream;
 public final class RestoreTool {
     /** Smallest output the reference accepts (and the smallest metadata worth writing). */
     public static final long MIN_OUTPUT = 32 * 1024;
-    private static final String EXPLAIN = "\nThe output file should either be a block device,\n"
+    static final String EXPLAIN = "\n\nThe output file should either be a block device,\n"
             + "or an existing file.  The file needs to be large\nenough to hold the metadata.";
 
     private RestoreTool() {

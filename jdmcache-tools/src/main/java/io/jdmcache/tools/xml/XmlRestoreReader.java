@@ -105,6 +105,10 @@ public final class XmlRestoreReader {
             String msg = e.getMessage();
             int nl = msg == null ? -1 : msg.indexOf("Message: ");
             String text = nl >= 0 ? msg.substring(nl + 9) : String.valueOf(msg);
+            int eol = text.indexOf('\n');
+            if (eol >= 0) {
+                text = text.substring(0, eol);
+            }
             throw new XmlInputException(loc == null ? -1 : loc.getLineNumber(), "XML syntax error: " + text.strip());
         } catch (IllegalArgumentException | IndexOutOfBoundsException | IllegalStateException e) {
             throw new XmlInputException(line(), e.getMessage());
