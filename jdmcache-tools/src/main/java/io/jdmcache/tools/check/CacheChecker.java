@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongConsumer;
 
 /**
  * cache_check: every check the reference makes, plus the ones it skips: space-map reference counts against
@@ -36,6 +37,8 @@ public final class CacheChecker {
     private long[] mapped;
     private boolean lostSomething;
 
+    private LongConsumer progress = done -> { };
+
     private CacheChecker(BlockDevice dev, CheckOptions opts) throws IOException {
         this.bm = new BlockManager(dev, CACHE_BLOCKS, true);
         this.opts = opts;
@@ -43,7 +46,18 @@ public final class CacheChecker {
 
     /** Checks the metadata on {@code dev} (opened read-only by the caller). */
     public static CheckReport check(BlockDevice dev, CheckOptions opts) throws IOException {
+        return check(dev, opts, null);
+    }
+
+    /**
+     * As {@link #check(BlockDevice, CheckOptions)}, telling {@code progress} how many mapping entries have been
+     * examined (every 64Ki entries; the total is the superblock's cache block count).
+     */
+    public static CheckReport check(BlockDevice dev, CheckOptions opts, LongConsumer progress) throws IOException {
         CacheChecker c = new CacheChecker(dev, opts);
+        if (progress != null) {
+            c.progress = progress;
+        }
         c.run();
         return c.report;
     }
@@ -139,6 +153,9 @@ public final class CacheChecker {
                         + oblock + ", flags = " + flags + "]");
             }
             mapped[(int) (cblock >>> 6)] |= 1L << cblock;
+            if ((cblock & 0xffff) == 0) {
+                progress.accept(cblock);
+            }
             oblocks.add(oblock);
         }, this::lostMappings);
         reportDuplicates(oblocks.duplicates());

@@ -12,6 +12,7 @@ import io.jdmcache.tools.check.SuperblockRules;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * Reads the whole contents of cache metadata (formats 1 and 2) and streams them to a {@link ContentSink}:
@@ -29,6 +30,12 @@ public final class MetadataReader {
     private final boolean salvage;
     private final List<String> losses = new ArrayList<>();
     private final RuntimeIo io = new RuntimeIo();
+    private LongConsumer progress = done -> { };
+
+    /** Tells {@code p} how far the mapping walk has come (a cache block number, every 64Ki blocks). */
+    public void setProgress(LongConsumer p) {
+        progress = p;
+    }
 
     public MetadataReader(BlockDevice dev, boolean salvage) throws IOException {
         this.bm = new BlockManager(dev, 1024, true);
@@ -135,6 +142,9 @@ public final class MetadataReader {
             }
             int c = (int) cb;
             mapped[c >>> 6] |= 1L << c;
+            if ((c & 0xffff) == 0) {
+                progress.accept(c);
+            }
             boolean isDirty = v1 ? (Mapping.flags(v) & Mapping.DIRTY) != 0 : (dirtyBits[c >>> 6] & (1L << c)) != 0;
             io.run(() -> sink.mapping(cb, Mapping.oblock(v), isDirty));
         }, (from, to, why) -> io.run(() -> lost("mappings", from, to, why)));

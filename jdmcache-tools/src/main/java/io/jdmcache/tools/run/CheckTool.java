@@ -16,10 +16,24 @@ public final class CheckTool {
     private CheckTool() {
     }
 
+    /** The superblock's cache block count, for a progress bar (0 when it cannot be read). */
+    static long cacheBlocks(FileBlockDevice dev) {
+        try {
+            byte[] b = new byte[InputFiles.BLOCK];
+            dev.read(0, java.nio.ByteBuffer.wrap(b));
+            return io.jdmcache.metadata.Superblock.unpack(b).cacheBlocks();
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     public static int run(Path path, CheckOptions opts, boolean quiet, PrintStream err) {
         CheckReport report;
         try (FileBlockDevice dev = InputFiles.openMetadata(path, TOO_SMALL)) {
-            report = CacheChecker.check(dev, opts);
+            Progress bar = quiet ? Progress.start(null, "") : Progress.start(err, "Checking");
+            bar.total(cacheBlocks(dev));
+            report = CacheChecker.check(dev, opts, bar::update);
+            bar.finish();
         } catch (InputFiles.Unusable e) {
             if (!quiet) {
                 err.println(e.getMessage());

@@ -32,7 +32,14 @@ public final class DumpTool {
             if (output == null || output.toString().equals("-")) {
                 return dumpTo(reader, stdout, err);
             }
-            return dumpToFile(reader, output, err);
+            Progress bar = Progress.start(err, "Dumping");
+            bar.total(CheckTool.cacheBlocks(dev));
+            reader.setProgress(bar::update);
+            try {
+                return dumpToFile(reader, output, err);
+            } finally {
+                bar.finish();
+            }
         } catch (InputFiles.Unusable e) {
             err.println(e.getMessage());
             return 1;

@@ -37,7 +37,11 @@ public final class RepairTool {
         MetadataReader reader;
         try (FileBlockDevice dev = InputFiles.openMetadata(input, DumpTool.TOO_SMALL)) {
             reader = new MetadataReader(dev, true);
+            Progress bar = quiet ? Progress.start(null, "") : Progress.start(err, "Repairing");
+            bar.total(CheckTool.cacheBlocks(dev));
+            reader.setProgress(bar::update);
             reader.read(sink);
+            bar.finish();
         } catch (InputFiles.Unusable e) {
             err.println(e.getMessage());
             RestoreTool.zeroSuperblock(output, err);
