@@ -121,14 +121,11 @@ public final class CacheTools {
         boolean skipDiscards = false;
         boolean clear = false;
         for (int c; (c = g.next()) != -1; ) {
+            if (c == HELP || c == VERSION) {
+                return c == HELP ? help() : version();
+            }
             switch (c) {
                 case 'q' -> quiet = true;
-                case HELP -> {
-                    return help();
-                }
-                case VERSION -> {
-                    return version();
-                }
                 case 1 -> sbOnly = true;
                 case 2 -> skipMappings = true;
                 case 3 -> skipHints = true;
@@ -161,13 +158,10 @@ public final class CacheTools {
         String output = null;
         boolean repair = false;
         for (int c; (c = g.next()) != -1; ) {
+            if (c == HELP || c == VERSION) {
+                return c == HELP ? help() : version();
+            }
             switch (c) {
-                case HELP -> {
-                    return help();
-                }
-                case VERSION -> {
-                    return version();
-                }
                 case 'o' -> output = g.optarg();
                 case 'r' -> repair = true;
                 default -> throw new IllegalStateException("option " + c);
@@ -209,13 +203,10 @@ public final class CacheTools {
         Long override = null;
         boolean omitClean = false;
         for (int c; (c = g.next()) != -1; ) {
+            if (c == HELP || c == VERSION) {
+                return c == HELP ? help() : version();
+            }
             switch (c) {
-                case HELP -> {
-                    return help();
-                }
-                case VERSION -> {
-                    return version();
-                }
                 case 'i' -> input = g.optarg();
                 case 'o' -> output = g.optarg();
                 case 'q' -> quiet = true;
@@ -302,13 +293,10 @@ public final class CacheTools {
         String input = null;
         String output = null;
         for (int c; (c = g.next()) != -1; ) {
+            if (c == HELP || c == VERSION) {
+                return c == HELP ? help() : version();
+            }
             switch (c) {
-                case HELP -> {
-                    return help();
-                }
-                case VERSION -> {
-                    return version();
-                }
                 case 'i' -> input = g.optarg();
                 case 'o' -> output = g.optarg();
                 default -> throw new IllegalStateException("option " + c);
@@ -348,6 +336,9 @@ public final class CacheTools {
         Long nrBlocks = null;
         long hintWidth = 4;
         for (int c; (c = g.next()) != -1; ) {
+            if (c == HELP || c == VERSION) {
+                return c == HELP ? help() : version();
+            }
             Long v = null;
             if (c >= 1 && c <= 4) {
                 v = number(g.optarg(), switch (c) {
@@ -361,12 +352,6 @@ public final class CacheTools {
                 }
             }
             switch (c) {
-                case HELP -> {
-                    return help();
-                }
-                case VERSION -> {
-                    return version();
-                }
                 case 1 -> blockSize = v;
                 case 2 -> deviceSize = v;
                 case 3 -> nrBlocks = v;
@@ -407,13 +392,10 @@ public final class CacheTools {
         long fastOff = 0;
         long originOff = 0;
         for (int c; (c = g.next()) != -1; ) {
+            if (c == HELP || c == VERSION) {
+                return c == HELP ? help() : version();
+            }
             switch (c) {
-                case HELP -> {
-                    return help();
-                }
-                case VERSION -> {
-                    return version();
-                }
                 case 1 -> md = g.optarg();
                 case 2 -> origin = g.optarg();
                 case 3 -> fast = g.optarg();
