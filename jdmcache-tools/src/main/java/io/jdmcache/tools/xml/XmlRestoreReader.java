@@ -6,6 +6,7 @@ import io.jdmcache.metadata.PolicyInfo;
 import io.jdmcache.tools.check.DuplicateFinder;
 
 import org.codehaus.stax2.XMLStreamReader2;
+import org.codehaus.stax2.typed.TypedValueDecoder;
 
 import javax.xml.stream.Location;
 import javax.xml.stream.XMLInputFactory;
@@ -41,6 +42,8 @@ public final class XmlRestoreReader {
     }
 
     private final int version;
+    private final BoolDecoder bool = new BoolDecoder();
+    private final HintDecoder hint4 = new HintDecoder();
     private XMLStreamReader x;
     private XMLStreamReader2 x2;
     private MetadataBuilder builder;
@@ -211,14 +214,13 @@ public final class XmlRestoreReader {
         }
         long c = cblock("mapping", require("mapping", "cache_block", cb));
         long o = typedNumber("mapping", "origin_block", require("mapping", "origin_block", ob), Mapping.MAX_OBLOCK);
+        int di = require("mapping", "dirty", dirty);
         boolean d;
-        String dv = x.getAttributeValue(require("mapping", "dirty", dirty));
-        if (dv.equals("true")) {
-            d = true;
-        } else if (dv.equals("false")) {
-            d = false;
-        } else {
-            throw error("mapping: dirty=\"" + dv + "\" is not true or false");
+        try {
+            x2.getAttributeAs(di, bool);
+            d = bool.value;
+        } catch (XMLStreamException | RuntimeException e) {
+            throw error("mapping: dirty=\"" + x.getAttributeValue(di) + "\" is not true or false");
         }
         if (builder.isMapped(c)) {
             throw error("mapping: cache block " + c + " is mapped twice");
@@ -239,20 +241,28 @@ public final class XmlRestoreReader {
             }
         }
         long c = cblock("hint", require("hint", "cache_block", cb));
-        String s = x.getAttributeValue(require("hint", "data", data));
-        byte[] b = decodeHint(s);
-        if (b == null) {
-            throw error("hint for cache block " + c + ": invalid base64 \"" + s + "\"");
-        }
-        if (b.length != 4) {
-            throw error("hint for cache block " + c + ": " + b.length + " bytes of data, the hint width is 4");
+        int di = require("hint", "data", data);
+        int value;
+        try {
+            x2.getAttributeAs(di, hint4);
+            value = hint4.value;
+        } catch (XMLStreamException | RuntimeException e) {
+            String s = x.getAttributeValue(di);
+            byte[] b = decodeHint(s);
+            if (b == null) {
+                throw error("hint for cache block " + c + ": invalid base64 \"" + s + "\"");
+            }
+            if (b.length != 4) {
+                throw error("hint for cache block " + c + ": " + b.length + " bytes of data, the hint width is 4");
+            }
+            value = (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
         }
         int w = (int) (c >>> 6);
         if ((hinted[w] & (1L << c)) != 0) {
             throw error("hint: cache block " + c + " has two hints");
         }
         hinted[w] |= 1L << c;
-        builder.setHint(c, (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24);
+        builder.setHint(c, value);
     }
 
     private void discard() throws XmlInputException {
@@ -354,22 +364,6 @@ public final class XmlRestoreReader {
 
     /** Decodes base64 with the reference's strictness (padding required), or null when it is not base64. */
     private static byte[] decodeHint(String s) {
-        if (s.length() == 8 && s.charAt(6) == '=' && s.charAt(7) == '=') {
-            // the usual 4-byte hint, without the decoder's copies
-            long acc = 0;
-            for (int i = 0; i < 6; i++) {
-                int d = sextet(s.charAt(i));
-                if (d < 0) {
-                    return null;
-                }
-                acc = (acc << 6) | d;
-            }
-            if ((acc & 15) != 0) {
-                return Base64.getDecoder().decode(s);
-            }
-            acc >>>= 4;
-            return new byte[] {(byte) (acc >>> 24), (byte) (acc >>> 16), (byte) (acc >>> 8), (byte) acc};
-        }
         if (s.length() % 4 != 0) {
             return null;
         }
@@ -377,6 +371,72 @@ public final class XmlRestoreReader {
             return Base64.getDecoder().decode(s);
         } catch (IllegalArgumentException e) {
             return null;
+        }
+    }
+
+    /** {@code true} or {@code false}, exactly, read from the parser's buffer without making a String. */
+    private static final class BoolDecoder extends TypedValueDecoder {
+        boolean value;
+
+        @Override
+        public void decode(String lexical) {
+            decode(lexical.toCharArray(), 0, lexical.length());
+        }
+
+        @Override
+        public void decode(char[] b, int start, int end) {
+            int n = end - start;
+            if (n == 4 && b[start] == 't' && b[start + 1] == 'r' && b[start + 2] == 'u' && b[start + 3] == 'e') {
+                value = true;
+            } else if (n == 5 && b[start] == 'f' && b[start + 1] == 'a' && b[start + 2] == 'l' && b[start + 3] == 's'
+                    && b[start + 4] == 'e') {
+                value = false;
+            } else {
+                throw new IllegalArgumentException("not a boolean");
+            }
+        }
+
+        @Override
+        public void handleEmptyValue() {
+            throw new IllegalArgumentException("empty");
+        }
+    }
+
+    /**
+     * A 4-byte hint in base64 with its padding ({@code xxxxxx==}), as the little-endian value it is stored
+     * as, read from the parser's buffer. Anything else is refused here and judged by the slow path.
+     */
+    private static final class HintDecoder extends TypedValueDecoder {
+        int value;
+
+        @Override
+        public void decode(String lexical) {
+            decode(lexical.toCharArray(), 0, lexical.length());
+        }
+
+        @Override
+        public void decode(char[] b, int start, int end) {
+            if (end - start != 8 || b[start + 6] != '=' || b[start + 7] != '=') {
+                throw new IllegalArgumentException("not a 4-byte hint");
+            }
+            long acc = 0;
+            for (int i = 0; i < 6; i++) {
+                int d = sextet(b[start + i]);
+                if (d < 0) {
+                    throw new IllegalArgumentException("not base64");
+                }
+                acc = (acc << 6) | d;
+            }
+            if ((acc & 15) != 0) {
+                throw new IllegalArgumentException("stray bits in the padding");
+            }
+            int be = (int) (acc >>> 4);
+            value = Integer.reverseBytes(be);
+        }
+
+        @Override
+        public void handleEmptyValue() {
+            throw new IllegalArgumentException("empty");
         }
     }
 
