@@ -1,0 +1,255 @@
+package io.jdmcache.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jdmcache.pdata.io.MemoryBlockDevice;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+class CacheDeviceTest {
+    static final int BLOCK = 64 * 1024;
+
+    /** Three in-memory devices that survive close (memory devices ignore it). */
+    static final class Rig {
+        final MemoryBlockDevice md = new MemoryBlockDevice("md", 4 << 20);
+        final MemoryBlockDevice cache;
+        final MemoryBlockDevice origin;
+
+        Rig(int cacheBytes, int originBytes) {
+            cache = new MemoryBlockDevice("cache", cacheBytes);
+            origin = new MemoryBlockDevice("origin", originBytes);
+        }
+
+        CacheDevice open(CacheMode mode) throws IOException {
+            return open(mode, "smq");
+        }
+
+        CacheDevice open(CacheMode mode, String policy) throws IOException {
+            CacheConfig c = CacheConfig.parse("md cache origin 128 1 " + mode.word() + " " + policy + " 0");
+            return CacheDevice.open(c, md, cache, origin, EngineOptions.DEFAULTS.withIdleNanos(Long.MAX_VALUE / 4));
+        }
+    }
+
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static byte[] read(CacheDevice d, long off, int len) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(len);
+        d.read(off, b);
+        return b.array();
+    }
+
+    @Test
+    void geometryFromTheDevices() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            assertThat(d.cacheBlocks()).isEqualTo(16);
+            assertThat(d.originBlocks()).isEqualTo(64);
+            assertThat(d.size()).isEqualTo(4 << 20);
+            assertThat(d.residency()).isZero();
+        }
+    }
+
+    @Test
+    void wholeBlockWritesArePromotedDirtyAndSurviveACleanRestart() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        byte[] data = random(4 * BLOCK, 1);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(BLOCK, ByteBuffer.wrap(data));
+            assertThat(d.residency()).isEqualTo(4);
+            assertThat(d.dirtyBlocks()).isEqualTo(4);
+            assertThat(read(d, BLOCK, data.length)).isEqualTo(data);
+            // the origin does not have the data yet
+            ByteBuffer o = ByteBuffer.allocate(BLOCK);
+            r.origin.read(BLOCK, o);
+            assertThat(o.array()).isNotEqualTo(Arrays.copyOf(data, BLOCK));
+        }
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            assertThat(d.residency()).isEqualTo(4);
+            assertThat(d.dirtyBlocks()).isEqualTo(4);
+            assertThat(read(d, BLOCK, data.length)).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void afterACrashEveryMappedBlockIsDirty() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        byte[] data = random(2 * BLOCK, 2);
+        CacheDevice d = r.open(CacheMode.WRITETHROUGH);
+        d.close();
+        d = r.open(CacheMode.WRITEBACK);
+        d.write(0, ByteBuffer.wrap(data));
+        d.flush();
+        // drain: the cleaner writes everything back, still mapped
+        d.close();
+        d = r.open(CacheMode.WRITEBACK, "cleaner");
+        waitClean(d);
+        assertThat(d.residency()).isEqualTo(2);
+        d.close();
+        d = r.open(CacheMode.WRITEBACK);
+        assertThat(d.dirtyBlocks()).isZero();
+        d.flush();
+        d.abandon();
+        d = r.open(CacheMode.WRITEBACK);
+        assertThat(d.dirtyBlocks()).isEqualTo(2);
+        assertThat(read(d, 0, data.length)).isEqualTo(data);
+        d.close();
+    }
+
+    static void waitClean(CacheDevice d) {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (d.dirtyBlocks() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(d.dirtyBlocks()).isZero();
+    }
+
+    @Test
+    void cleanerWritesBackEverythingAndDataReachesTheOrigin() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        byte[] data = random(8 * BLOCK, 3);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(0, ByteBuffer.wrap(data));
+            assertThat(d.dirtyBlocks()).isEqualTo(8);
+        }
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK, "cleaner")) {
+            waitClean(d);
+            assertThat(d.writebacks()).isEqualTo(8);
+        }
+        ByteBuffer o = ByteBuffer.allocate(data.length);
+        r.origin.read(0, o);
+        assertThat(o.array()).isEqualTo(data);
+    }
+
+    @Test
+    void subAndCrossBlockIo() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        byte[] model = new byte[4 << 20];
+        Random rnd = new Random(4);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            for (int i = 0; i < 400; i++) {
+                int off = rnd.nextInt(model.length - 1);
+                int len = 1 + rnd.nextInt(Math.min(3 * BLOCK, model.length - off));
+                if (rnd.nextInt(4) == 0) {
+                    off = rnd.nextInt(64) * BLOCK;
+                    len = BLOCK * (1 + rnd.nextInt(2));
+                    len = Math.min(len, model.length - off);
+                }
+                byte[] b = random(len, i);
+                d.write(off, ByteBuffer.wrap(b));
+                System.arraycopy(b, 0, model, off, len);
+                int roff = rnd.nextInt(model.length - 1);
+                int rlen = 1 + rnd.nextInt(Math.min(3 * BLOCK, model.length - roff));
+                assertThat(read(d, roff, rlen)).isEqualTo(Arrays.copyOfRange(model, roff, roff + rlen));
+            }
+            assertThat(d.residency()).isPositive();
+            assertThat(read(d, 0, model.length)).isEqualTo(model);
+        }
+    }
+
+    @Test
+    void passthroughIsRefusedWithDirtyBlocksAndInvalidatesOnWriteHits() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        byte[] data = random(2 * BLOCK, 5);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(0, ByteBuffer.wrap(data));
+        }
+        assertThatThrownBy(() -> r.open(CacheMode.PASSTHROUGH))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unable to enter passthrough mode")
+                .hasMessageContaining("2 dirty blocks");
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK, "cleaner")) {
+            waitClean(d);
+        }
+        try (CacheDevice d = r.open(CacheMode.PASSTHROUGH)) {
+            assertThat(d.residency()).isEqualTo(2);
+            assertThat(read(d, 0, data.length)).isEqualTo(data);
+            byte[] w = random(100, 6);
+            d.write(10, ByteBuffer.wrap(w));
+            assertThat(d.residency()).isEqualTo(1);
+            System.arraycopy(w, 0, data, 10, 100);
+            assertThat(read(d, 0, data.length)).isEqualTo(data);
+            assertThatThrownBy(() -> d.message("invalidate_cblocks", "x")).hasMessageContaining("invalid cblock range 'x'");
+            assertThatThrownBy(() -> d.message("invalidate_cblocks", "16")).hasMessageContaining("out of range");
+            d.message("invalidate_cblocks", "0-16");
+            assertThat(d.residency()).isZero();
+            assertThat(read(d, 0, data.length)).isEqualTo(data);
+        }
+        try (CacheDevice d = r.open(CacheMode.WRITETHROUGH)) {
+            assertThat(d.residency()).isZero();
+            assertThatThrownBy(() -> d.message("invalidate_cblocks", "0"))
+                    .hasMessageContaining("passthrough mode");
+        }
+    }
+
+    @Test
+    void statusLineInTheKernelsFieldOrder() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(0, ByteBuffer.wrap(random(BLOCK, 7)));
+            read(d, 0, 10);
+            read(d, 20 * BLOCK, 10);
+            String[] f = d.status().split(" ");
+            assertThat(f[0]).isEqualTo("8");
+            assertThat(f[1]).matches("\\d+/1024");
+            assertThat(f[2]).isEqualTo("128");
+            assertThat(f[3]).isEqualTo("1/16");
+            assertThat(f[4]).isEqualTo("1"); // read hits
+            assertThat(f[5]).isEqualTo("1"); // read misses
+            assertThat(f[6]).isEqualTo("0"); // write hits
+            assertThat(f[7]).isEqualTo("1"); // write misses
+            assertThat(f[8]).isEqualTo("0"); // demotions
+            assertThat(f[9]).isEqualTo("1"); // promotions
+            assertThat(f[10]).isEqualTo("1"); // dirty
+            assertThat(String.join(" ", Arrays.copyOfRange(f, 11, f.length)))
+                    .isEqualTo("1 writeback 2 migration_threshold 2048 smq 0 rw -");
+            d.message("migration_threshold", "4096");
+            assertThat(d.status()).contains(" 2 migration_threshold 4096 smq 0 rw -");
+            assertThatThrownBy(() -> d.message("migration_threshold", "lots"))
+                    .hasMessageContaining("Invalid migration_threshold 'lots'");
+            assertThatThrownBy(() -> d.message("no_such_tunable", "1")).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("no_such_tunable");
+        }
+        // counters persist across a clean restart
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            assertThat(d.stats().readHits()).isEqualTo(1);
+            assertThat(d.stats().writeMisses()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void shrinkingTheCacheOverDirtyBlocksIsRefusedAndGrowingIsPickedUp() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            for (int i = 0; i < 16; i++) {
+                d.write((long) i * BLOCK, ByteBuffer.wrap(random(BLOCK, i)));
+            }
+            assertThat(d.dirtyBlocks()).isEqualTo(16);
+        }
+        MemoryBlockDevice small = new MemoryBlockDevice("cache", 512 << 10);
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 smq 0");
+        assertThatThrownBy(() -> CacheDevice.open(c, r.md, small, r.origin, EngineOptions.DEFAULTS))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("cannot shrink the cache to 8 blocks");
+        MemoryBlockDevice big = new MemoryBlockDevice("cache", 2 << 20);
+        ByteBuffer all = ByteBuffer.allocate(1 << 20);
+        r.cache.read(0, all);
+        all.flip();
+        big.write(0, all);
+        try (CacheDevice d = CacheDevice.open(c, r.md, big, r.origin, EngineOptions.DEFAULTS)) {
+            assertThat(d.cacheBlocks()).isEqualTo(32);
+            assertThat(d.residency()).isEqualTo(16);
+            for (int i = 0; i < 16; i++) {
+                assertThat(read(d, (long) i * BLOCK, BLOCK)).isEqualTo(random(BLOCK, i));
+            }
+        }
+    }
+}
