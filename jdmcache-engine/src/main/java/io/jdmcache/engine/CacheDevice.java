@@ -96,6 +96,8 @@ public final class CacheDevice implements BlockDevice {
     private volatile long migrationThreshold = DEFAULT_MIGRATION_THRESHOLD;
     private final AtomicLong inFlightSectors = new AtomicLong();
     private volatile long lastIoNanos = System.nanoTime();
+    /** One I/O at a time is tagged; its completion ticks the policy (the kernel's need_tick_bio). */
+    private final java.util.concurrent.atomic.AtomicBoolean tickTagged = new java.util.concurrent.atomic.AtomicBoolean();
     private final Object workSignal = new Object();
     private volatile boolean workWaiting;
     private final List<Thread> threads = new ArrayList<>();
@@ -395,6 +397,7 @@ public final class CacheDevice implements BlockDevice {
         checkOpen();
         BlockDevice.checkRange(this, offset, dst.remaining(), size);
         touch();
+        boolean tagged = tickTagged.compareAndSet(false, true);
         int limit = dst.limit();
         long pos = offset;
         try {
@@ -409,7 +412,15 @@ public final class CacheDevice implements BlockDevice {
             }
         } finally {
             dst.limit(limit);
+            if (tagged) {
+                completeTagged();
+            }
         }
+    }
+
+    private void completeTagged() {
+        policy.tick(false);
+        tickTagged.set(false);
     }
 
     private void readPiece(long b, long in, long pos, ByteBuffer dst) throws IOException {
@@ -455,6 +466,7 @@ public final class CacheDevice implements BlockDevice {
         }
         BlockDevice.checkRange(this, offset, src.remaining(), size);
         touch();
+        boolean tagged = tickTagged.compareAndSet(false, true);
         int limit = src.limit();
         long pos = offset;
         try {
@@ -469,6 +481,9 @@ public final class CacheDevice implements BlockDevice {
             }
         } finally {
             src.limit(limit);
+            if (tagged) {
+                completeTagged();
+            }
         }
     }
 
