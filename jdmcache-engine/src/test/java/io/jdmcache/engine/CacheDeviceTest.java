@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jdmcache.pdata.io.MemoryBlockDevice;
+import io.jdmcache.pdata.testing.FaultyDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
@@ -251,5 +254,66 @@ class CacheDeviceTest {
                 assertThat(read(d, (long) i * BLOCK, BLOCK)).isEqualTo(random(BLOCK, i));
             }
         }
+    }
+
+    @Test
+    void theCleanerDrainsWhileForegroundIoContinues() throws Exception {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            for (int i = 0; i < 16; i++) {
+                d.write((long) i * BLOCK, ByteBuffer.wrap(random(BLOCK, i)));
+            }
+            assertThat(d.dirtyBlocks()).isEqualTo(16);
+        }
+        // never idle: the foreground keeps writing (to blocks that are not cached) the whole time
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK, "cleaner")) {
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong ops = new AtomicLong();
+            Thread writer = new Thread(() -> {
+                byte[] b = random(4096, 99);
+                try {
+                    while (!stop.get()) {
+                        d.write(32L * BLOCK + (ops.get() % 32) * BLOCK, ByteBuffer.wrap(b));
+                        ops.incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            writer.start();
+            waitClean(d);
+            long during = ops.get();
+            Thread.sleep(20);
+            assertThat(ops.get()).as("the foreground was still writing when the cache became clean")
+                    .isGreaterThan(during);
+            stop.set(true);
+            writer.join();
+            assertThat(d.writebacks()).isEqualTo(16);
+            assertThat(d.promotions()).isZero();
+        }
+    }
+
+    @Test
+    void aMetadataFailureMakesTheCacheReadOnlyThenFail() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        FaultyDevice faulty = new FaultyDevice(r.md);
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 smq 0");
+        CacheDevice d = CacheDevice.open(c, faulty, r.cache, r.origin, EngineOptions.DEFAULTS);
+        byte[] data = random(2 * BLOCK, 8);
+        d.write(0, ByteBuffer.wrap(data));
+        faulty.failAt(FaultyDevice.Kind.WRITE, 1, false);
+        assertThatThrownBy(d::flush).isInstanceOf(IOException.class);
+        assertThat(d.status()).endsWith(" ro needs_check");
+        assertThatThrownBy(() -> d.message("migration_threshold", "100"))
+                .hasMessageContaining("unable to service cache target messages in ro mode");
+        // reads still work: the data written is still served from the cache
+        assertThat(read(d, 0, data.length)).isEqualTo(data);
+        faulty.failAt(FaultyDevice.Kind.ANY, 1, true);
+        assertThatThrownBy(d::flush).isInstanceOf(IOException.class);
+        d.abandon();
+        faulty.heal();
+        // needs_check stays on disk: the next read-write open is refused
+        assertThatThrownBy(() -> CacheDevice.open(c, r.md, r.cache, r.origin, EngineOptions.DEFAULTS))
+                .hasMessageContaining("needs");
     }
 }
