@@ -37,7 +37,7 @@ class PowerCutTest {
     })
     void acknowledgedFlushedWritesSurviveAPowerCut(String modeWord, int cacheBlocks, long seed) throws Exception {
         CacheMode mode = CacheMode.fromWord(modeWord);
-        for (int trial = 0; trial < 4; trial++) {
+        for (int trial = 0; trial < 3; trial++) {
             runTrial(mode, cacheBlocks, seed * 100 + trial);
         }
     }
