@@ -58,6 +58,8 @@ public final class CacheDevice implements BlockDevice {
     public static final long DEFAULT_MIGRATION_THRESHOLD = 2048;
     private static final int STRIPES = 4096;
     private static final int COPY_CHUNK = 1 << 20;
+    /** The largest merged write-back. */
+    private static final int MAX_MERGE_BYTES = 4 << 20;
 
     private final CacheConfig config;
     private final EngineOptions options;
@@ -90,6 +92,7 @@ public final class CacheDevice implements BlockDevice {
     private final LongAdder demotions = new LongAdder();
     private final LongAdder promotions = new LongAdder();
     private final LongAdder writebacks = new LongAdder();
+    private final LongAdder writebackWrites = new LongAdder();
     private final LongAdder commits = new LongAdder();
     private final LongAdder migrationErrors = new LongAdder();
 
@@ -775,11 +778,20 @@ public final class CacheDevice implements BlockDevice {
         return System.nanoTime() - lastIoNanos >= options.idleNanos();
     }
 
+    /**
+     * Takes one block's worth of the migration budget: allowed while the sectors in flight stay within
+     * {@code migration_threshold}, and always for the first migration when the threshold is below one block
+     * (so large blocks never stall migration, the kernel's weakness); a threshold of 0 stops migrations.
+     */
     private boolean acquireBudget() {
         long need = config.blockSectors();
+        long threshold = migrationThreshold;
+        if (threshold == 0) {
+            return false;
+        }
         for (;;) {
             long cur = inFlightSectors.get();
-            if (cur != 0 && cur + need > migrationThreshold) {
+            if (cur != 0 && cur + need > threshold) {
                 return false;
             }
             if (inFlightSectors.compareAndSet(cur, cur + need)) {
@@ -798,7 +810,7 @@ public final class CacheDevice implements BlockDevice {
             boolean did = false;
             if (md.mode() == MetadataMode.READ_WRITE && acquireBudget()) {
                 try {
-                    did = doOneWork(buf);
+                    did = doWorkBatch(buf);
                 } catch (IOException | RuntimeException e) {
                     backgroundFailure = e instanceof IOException io ? io : new IOException(e);
                     migrationErrors.increment();
@@ -841,14 +853,131 @@ public final class CacheDevice implements BlockDevice {
         if (ow.isEmpty()) {
             return false;
         }
-        PolicyWork w = ow.get();
+        perform(ow.get(), buf);
+        return true;
+    }
+
+    private void perform(PolicyWork w, ByteBuffer buf) throws IOException {
         switch (w.op()) {
             case PROMOTE -> promote(w, buf);
             case DEMOTE -> demote(w);
             case WRITEBACK -> writeback(w, buf);
             default -> throw new IllegalStateException("unknown work " + w);
         }
+    }
+
+    /**
+     * A worker's step, holding one block of budget: one work item, or, when it is a write-back, as many further
+     * write-backs as the budget allows (up to {@value #MAX_MERGE_BYTES} bytes), so that write-backs of adjacent
+     * origin blocks go to the origin as one write.
+     */
+    private boolean doWorkBatch(ByteBuffer buf) throws IOException {
+        Optional<PolicyWork> ow = policy.getBackgroundWork(idle());
+        if (ow.isEmpty()) {
+            return false;
+        }
+        PolicyWork first = ow.get();
+        int maxItems = (int) Math.min(64, MAX_MERGE_BYTES / blockBytes);
+        if (first.op() != WorkOp.WRITEBACK || maxItems < 2) {
+            perform(first, buf);
+            return true;
+        }
+        List<PolicyWork> batch = new ArrayList<>();
+        batch.add(first);
+        PolicyWork other = null;
+        int extra = 0;
+        try {
+            while (batch.size() < maxItems && acquireBudget()) {
+                extra++;
+                Optional<PolicyWork> nx = policy.getBackgroundWork(idle());
+                if (nx.isEmpty()) {
+                    break;
+                }
+                if (nx.get().op() != WorkOp.WRITEBACK) {
+                    other = nx.get();
+                    break;
+                }
+                batch.add(nx.get());
+            }
+            writebackBatch(batch);
+            if (other != null) {
+                PolicyWork o = other;
+                other = null;
+                perform(o, buf);
+            }
+        } finally {
+            if (other != null) {
+                policy.completeBackgroundWork(other, false);
+            }
+            for (int i = 0; i < extra; i++) {
+                releaseBudget();
+            }
+        }
         return true;
+    }
+
+    /** Write-backs sorted by origin block; each run of adjacent origin blocks is one origin write. */
+    private void writebackBatch(List<PolicyWork> batch) throws IOException {
+        batch.sort(java.util.Comparator.comparingLong(PolicyWork::oblock));
+        IOException failure = null;
+        int i = 0;
+        while (i < batch.size()) {
+            int j = i + 1;
+            while (j < batch.size() && batch.get(j).oblock() == batch.get(j - 1).oblock() + 1) {
+                j++;
+            }
+            try {
+                writebackRun(batch.subList(i, j));
+            } catch (IOException e) {
+                failure = e;
+            }
+            i = j;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private final ThreadLocal<ByteBuffer> mergeBuffer =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_MERGE_BYTES));
+
+    private void writebackRun(List<PolicyWork> run) throws IOException {
+        int[] stripeIdx = new int[run.size()];
+        for (int k = 0; k < run.size(); k++) {
+            stripeIdx[k] = (int) (run.get(k).oblock() & (STRIPES - 1));
+        }
+        stripeIdx = Arrays.stream(stripeIdx).sorted().distinct().toArray();
+        for (int st : stripeIdx) {
+            stripes[st].writeLock().lock();
+        }
+        boolean ok = false;
+        try {
+            int bytes = (int) (run.size() * blockBytes);
+            ByteBuffer big = mergeBuffer.get();
+            if (big.capacity() < bytes) {
+                big = ByteBuffer.allocateDirect(bytes);
+            }
+            big.clear();
+            for (int k = 0; k < run.size(); k++) {
+                big.limit((int) ((k + 1) * blockBytes));
+                cacheDev.read(run.get(k).cblock() * blockBytes, big);
+            }
+            big.flip();
+            originDev.write(run.get(0).oblock() * blockBytes, big);
+            writebackWrites.increment();
+            for (PolicyWork w : run) {
+                policy.clearDirty(w.cblock());
+            }
+            ok = true;
+        } finally {
+            for (PolicyWork w : run) {
+                policy.completeBackgroundWork(w, ok);
+            }
+            for (int k = stripeIdx.length - 1; k >= 0; k--) {
+                stripes[stripeIdx[k]].writeLock().unlock();
+            }
+        }
+        writebacks.add(run.size());
     }
 
     private void copy(BlockDevice from, long fromOff, BlockDevice to, long toOff, ByteBuffer buf) throws IOException {
@@ -913,6 +1042,7 @@ public final class CacheDevice implements BlockDevice {
         boolean ok = false;
         try {
             copy(cacheDev, w.cblock() * blockBytes, originDev, w.oblock() * blockBytes, buf);
+            writebackWrites.increment();
             policy.clearDirty(w.cblock());
             ok = true;
         } finally {
@@ -935,6 +1065,11 @@ public final class CacheDevice implements BlockDevice {
 
     public long writebacks() {
         return writebacks.sum();
+    }
+
+    /** Origin writes issued by write-backs (fewer than {@link #writebacks()} when adjacent ones were merged). */
+    public long writebackWrites() {
+        return writebackWrites.sum();
     }
 
     public long promotions() {

@@ -316,4 +316,45 @@ class CacheDeviceTest {
         assertThatThrownBy(() -> CacheDevice.open(c, r.md, r.cache, r.origin, EngineOptions.DEFAULTS))
                 .hasMessageContaining("needs");
     }
+
+    @Test
+    void writeBacksOfAdjacentBlocksAreMergedIntoOneOriginWrite() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        byte[] data = random(16 * BLOCK, 10);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(0, ByteBuffer.wrap(data));
+            assertThat(d.dirtyBlocks()).isEqualTo(16);
+        }
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 cleaner 2 migration_threshold 2048");
+        try (CacheDevice d = CacheDevice.open(c, r.md, r.cache, r.origin, EngineOptions.DEFAULTS.withWorkers(1))) {
+            waitClean(d);
+            assertThat(d.writebacks()).isEqualTo(16);
+            // 2048 sectors of budget = 16 blocks of 128 sectors in flight at most
+            assertThat(d.writebackWrites()).isLessThan(16);
+        }
+        ByteBuffer o = ByteBuffer.allocate(data.length);
+        r.origin.read(0, o);
+        assertThat(o.array()).isEqualTo(data);
+    }
+
+    @Test
+    void migrationThresholdZeroStopsMigrationsAndBelowOneBlockStillMakesProgress() throws Exception {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            for (int i = 0; i < 4; i++) {
+                d.write((long) i * BLOCK, ByteBuffer.wrap(random(BLOCK, i)));
+            }
+        }
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 cleaner 2 migration_threshold 0");
+        try (CacheDevice d = CacheDevice.open(c, r.md, r.cache, r.origin, EngineOptions.DEFAULTS)) {
+            Thread.sleep(100);
+            assertThat(d.dirtyBlocks()).isEqualTo(4);
+            assertThat(d.status()).contains(" 2 migration_threshold 0 cleaner ");
+            // a threshold below one block (128 sectors): one migration at a time, not a stall
+            d.message("migration_threshold", "8");
+            waitClean(d);
+            assertThat(d.writebacks()).isEqualTo(4);
+            assertThat(d.writebackWrites()).isEqualTo(4);
+        }
+    }
 }
