@@ -389,7 +389,7 @@ public final class CacheDevice implements BlockDevice {
         lastIoNanos = System.nanoTime();
     }
 
-    private boolean isDiscarded(long b) {
+    private boolean isDiscardedBit(long b) {
         return (discardBits[(int) (b >>> 6)] & (1L << b)) != 0;
     }
 
@@ -435,7 +435,7 @@ public final class CacheDevice implements BlockDevice {
         l.lock();
         try {
             int c;
-            if (mode == CacheMode.PASSTHROUGH || isDiscarded(b)) {
+            if (mode == CacheMode.PASSTHROUGH || isDiscardedBit(b)) {
                 c = policy.lookupMapping(b);
             } else {
                 c = policy.lookup(b, IoDirection.READ, false);
@@ -664,7 +664,7 @@ public final class CacheDevice implements BlockDevice {
     }
 
     private void clearDiscard(long b) {
-        if (isDiscarded(b)) {
+        if (isDiscardedBit(b)) {
             synchronized (discardBits) {
                 discardBits[(int) (b >>> 6)] &= ~(1L << b);
             }
@@ -1053,6 +1053,11 @@ public final class CacheDevice implements BlockDevice {
     }
 
     // ================================================================== status and messages
+
+    /** Whether an origin block is marked discarded (whole block discarded, not written since). */
+    public boolean isDiscarded(long oblock) {
+        return oblock >= 0 && oblock < originBlocks && isDiscardedBit(oblock);
+    }
 
     /** Mapped plus reserved cache blocks. */
     public int residency() {

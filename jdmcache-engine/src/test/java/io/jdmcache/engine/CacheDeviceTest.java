@@ -357,4 +357,94 @@ class CacheDeviceTest {
             assertThat(d.writebackWrites()).isEqualTo(4);
         }
     }
+
+    @Test
+    void discardsAreKeptAcrossACleanRestartForgottenAfterACrashAndNotPromoted() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.discard(10L * BLOCK + 1, 10L * BLOCK); // blocks 11..19 wholly, 10 and 20 partly
+            assertThat(d.isDiscarded(10)).isFalse();
+            assertThat(d.isDiscarded(11)).isTrue();
+            assertThat(d.isDiscarded(19)).isTrue();
+            assertThat(d.isDiscarded(20)).isFalse();
+            d.write(12L * BLOCK + 5, ByteBuffer.wrap(new byte[] {1}));
+            assertThat(d.isDiscarded(12)).isFalse();
+        }
+        AtomicLong now = new AtomicLong();
+        CacheDevice d = CacheDevice.open(CacheConfig.parse("md cache origin 128 0 smq 0"), r.md, r.cache, r.origin,
+                EngineOptions.manual(now::get));
+        assertThat(d.isDiscarded(11)).isTrue();
+        assertThat(d.isDiscarded(12)).isFalse();
+        // reads of discarded blocks do not heat them, while the same reads of others promote them
+        long[] discarded = {11, 13, 14, 15, 16, 17, 18, 19};
+        for (int i = 0; i < 3000; i++) {
+            now.addAndGet(10_000_000L);
+            read(d, discarded[i % 8] * BLOCK, 512);
+            read(d, (30L + i % 8) * BLOCK, 512);
+            d.runBackgroundWork(100);
+            if (i % 100 == 99) {
+                d.tick();
+            }
+        }
+        for (long b : discarded) {
+            assertThat(d.policy().lookupMapping(b)).isEqualTo(-1);
+        }
+        assertThat(java.util.stream.LongStream.range(30, 38).filter(b -> d.policy().lookupMapping(b) >= 0).count())
+                .isPositive();
+
+        d.flush();
+        d.abandon();
+        try (CacheDevice again = r.open(CacheMode.WRITEBACK)) {
+            assertThat(again.isDiscarded(11)).as("discard bits are hints, dropped after a crash").isFalse();
+        }
+    }
+
+    @Test
+    void originResizeAtOpen() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(60L * BLOCK, ByteBuffer.wrap(random(BLOCK, 60)));
+            d.write(10L * BLOCK, ByteBuffer.wrap(random(BLOCK, 10)));
+        }
+        CacheConfig c = CacheConfig.parse("0 4096 cache md cache origin 128 0 smq 0");
+        // 4096 sectors = 32 blocks: block 60 is dirty beyond the end
+        assertThatThrownBy(() -> CacheDevice.open(c, r.md, r.cache, r.origin, EngineOptions.DEFAULTS))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("dirty origin block 60 beyond its end");
+        assertThatThrownBy(() -> CacheDevice.open(CacheConfig.parse("0 9000 cache md cache origin 128 0 smq 0"),
+                r.md, r.cache, r.origin, EngineOptions.DEFAULTS))
+                .hasMessageContaining("Device size larger than cached device");
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK, "cleaner")) {
+            waitClean(d);
+        }
+        try (CacheDevice d = CacheDevice.open(c, r.md, r.cache, r.origin, EngineOptions.DEFAULTS)) {
+            assertThat(d.originBlocks()).isEqualTo(32);
+            assertThat(d.size()).isEqualTo(32L * BLOCK);
+            assertThat(d.residency()).as("the clean mapping beyond the end was dropped").isEqualTo(1);
+            assertThat(read(d, 10L * BLOCK, BLOCK)).isEqualTo(random(BLOCK, 10));
+        }
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            assertThat(d.originBlocks()).isEqualTo(64);
+            assertThat(read(d, 60L * BLOCK, BLOCK)).isEqualTo(random(BLOCK, 60));
+        }
+    }
+
+    @Test
+    void hintsAreSavedAtCloseAndReloaded() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        int[] hints = new int[16];
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            for (int i = 0; i < 16; i++) {
+                d.write((long) i * BLOCK, ByteBuffer.wrap(random(BLOCK, i)));
+            }
+            for (int i = 0; i < 16; i++) {
+                hints[i] = d.policy().getHint(i);
+            }
+        }
+        assertThat(Arrays.stream(hints).anyMatch(h -> h != 0)).isTrue();
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            for (int i = 0; i < 16; i++) {
+                assertThat(d.policy().getHint(i)).isEqualTo(hints[i]);
+            }
+        }
+    }
 }
