@@ -965,6 +965,7 @@ public final class CacheDevice implements BlockDevice {
             big.flip();
             originDev.write(run.get(0).oblock() * blockBytes, big);
             writebackWrites.increment();
+            writebacks.add(run.size()); // counted before the blocks turn clean, so a clean cache shows them all
             for (PolicyWork w : run) {
                 policy.clearDirty(w.cblock());
             }
@@ -977,7 +978,6 @@ public final class CacheDevice implements BlockDevice {
                 stripes[stripeIdx[k]].writeLock().unlock();
             }
         }
-        writebacks.add(run.size());
     }
 
     private void copy(BlockDevice from, long fromOff, BlockDevice to, long toOff, ByteBuffer buf) throws IOException {
@@ -1043,13 +1043,13 @@ public final class CacheDevice implements BlockDevice {
         try {
             copy(cacheDev, w.cblock() * blockBytes, originDev, w.oblock() * blockBytes, buf);
             writebackWrites.increment();
+            writebacks.increment();
             policy.clearDirty(w.cblock());
             ok = true;
         } finally {
             policy.completeBackgroundWork(w, ok);
             l.unlock();
         }
-        writebacks.increment();
     }
 
     // ================================================================== status and messages
