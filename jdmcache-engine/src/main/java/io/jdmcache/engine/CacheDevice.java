@@ -385,8 +385,17 @@ public final class CacheDevice implements BlockDevice {
         }
     }
 
+    /** Notes foreground I/O for the idle test; the shared field is written at most about once a millisecond. */
     private void touch() {
-        lastIoNanos = System.nanoTime();
+        long now = System.nanoTime();
+        if (now - lastIoNanos > 1_000_000L) {
+            lastIoNanos = now;
+        }
+    }
+
+    /** Tags this I/O for the policy tick if no other I/O is tagged (test before set: no contended CAS). */
+    private boolean tagForTick() {
+        return !tickTagged.get() && tickTagged.compareAndSet(false, true);
     }
 
     private boolean isDiscardedBit(long b) {
@@ -400,7 +409,7 @@ public final class CacheDevice implements BlockDevice {
         checkOpen();
         BlockDevice.checkRange(this, offset, dst.remaining(), size);
         touch();
-        boolean tagged = tickTagged.compareAndSet(false, true);
+        boolean tagged = tagForTick();
         int limit = dst.limit();
         long pos = offset;
         try {
@@ -469,7 +478,7 @@ public final class CacheDevice implements BlockDevice {
         }
         BlockDevice.checkRange(this, offset, src.remaining(), size);
         touch();
-        boolean tagged = tickTagged.compareAndSet(false, true);
+        boolean tagged = tagForTick();
         int limit = src.limit();
         long pos = offset;
         try {

@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class EngineBench {
     static final int BLOCK = 64 * 1024;
     static final int IO = 4096;
-    static final int THREADS = 8;
+    static final int THREADS = Integer.getInteger("threads", 8);
 
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
@@ -186,7 +186,6 @@ public final class EngineBench {
         BlockDevice origin = nullDevice("origin", 10L * blocks * bs);
         CacheConfig cfg = CacheConfig.parse("md cache origin 64 1 writeback smq 0");
         long before = usedHeap();
-        long mdBefore = 0;
         CacheDevice d = CacheDevice.open(cfg, md, cache, origin,
                 new EngineOptions(2, 1_000_000_000L, 1_000_000_000L, System::nanoTime, false));
         long after = usedHeap();
@@ -194,7 +193,7 @@ public final class EngineBench {
         // the metadata device is in memory here: subtract what its pages hold
         long mdPages = countPages(md);
         d.abandon();
-        long engine = after - before - mdPages - mdBefore;
+        long engine = after - before - mdPages;
         System.out.printf(Locale.ROOT, "RAM, %,d cache blocks (origin 10x): engine heap %.1f MiB = %.1f B per cache "
                         + "block (metadata device pages in memory excluded: %.1f MiB); policy accounts %.1f B per "
                         + "block (cache entries %.1f, hotspot %.1f)%n",
