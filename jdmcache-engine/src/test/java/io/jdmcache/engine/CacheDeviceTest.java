@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jdmcache.pdata.io.MemoryBlockDevice;
+import io.jdmcache.pdata.testing.CrashingDevice;
 import io.jdmcache.pdata.testing.FaultyDevice;
 
 import java.io.IOException;
@@ -446,5 +447,82 @@ class CacheDeviceTest {
                 assertThat(d.policy().getHint(i)).isEqualTo(hints[i]);
             }
         }
+    }
+
+    @Test
+    void aFuaWriteIsDurableWhenItReturns() throws IOException {
+        CrashingDevice md = new CrashingDevice(4 << 20);
+        CrashingDevice cache = new CrashingDevice(1 << 20);
+        CrashingDevice origin = new CrashingDevice(4 << 20);
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 smq 0");
+        EngineOptions noTimer = EngineOptions.DEFAULTS.withCommitPeriodNanos(3_600_000_000_000L)
+                .withIdleNanos(Long.MAX_VALUE / 4);
+        byte[] whole = random(BLOCK, 11);
+        byte[] part = random(3000, 12);
+        CacheDevice d = CacheDevice.open(c, md, cache, origin, noTimer);
+        d.write(5L * BLOCK, ByteBuffer.wrap(whole)); // promoted, dirty: lives on the cache device only
+        d.writeFua(20L * BLOCK + 100, ByteBuffer.wrap(part));
+        byte[] lost = random(BLOCK, 13);
+        d.write(6L * BLOCK, ByteBuffer.wrap(lost)); // after the FUA write: may be lost
+        md.cutPower();
+        cache.cutPower();
+        origin.cutPower();
+        d.abandon();
+        Random rnd = new Random(1);
+        MemoryBlockDevice md2 = md.survivor(CrashingDevice.Loss.DROP_ALL, rnd);
+        MemoryBlockDevice cache2 = cache.survivor(CrashingDevice.Loss.DROP_ALL, rnd);
+        MemoryBlockDevice origin2 = origin.survivor(CrashingDevice.Loss.DROP_ALL, rnd);
+        try (CacheDevice again = CacheDevice.open(c, md2, cache2, origin2, EngineOptions.manual(System::nanoTime))) {
+            assertThat(read(again, 5L * BLOCK, BLOCK)).isEqualTo(whole);
+            assertThat(read(again, 20L * BLOCK + 100, 3000)).isEqualTo(part);
+            assertThat(read(again, 6L * BLOCK, BLOCK)).isNotEqualTo(lost);
+            assertThat(again.dirtyBlocks()).isEqualTo(again.residency());
+        }
+    }
+
+    @Test
+    void writeZeroesReadsBackAsZeros() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(0, ByteBuffer.wrap(random(4 * BLOCK, 14)));
+            d.writeZeroes(BLOCK - 10, 2 * BLOCK + 20);
+            byte[] got = read(d, 0, 4 * BLOCK);
+            byte[] want = random(4 * BLOCK, 14);
+            Arrays.fill(want, BLOCK - 10, 3 * BLOCK + 10, (byte) 0);
+            assertThat(got).isEqualTo(want);
+        }
+    }
+
+    @Test
+    void mqAcceptsItsLegacyTunablesInTheTableAndAsMessages() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 mq 4 sequential_threshold 512 migration_threshold 4096");
+        try (CacheDevice d = CacheDevice.open(c, r.md, r.cache, r.origin, EngineOptions.DEFAULTS)) {
+            assertThat(d.migrationThreshold()).isEqualTo(4096);
+            d.message("random_threshold", "8");
+            assertThat(d.status()).contains(" 2 migration_threshold 4096 mq ");
+        }
+        CacheConfig bad = CacheConfig.parse("md cache origin 128 0 smq 2 sequential_threshold 512");
+        assertThatThrownBy(() -> CacheDevice.open(bad, r.md, r.cache, r.origin, EngineOptions.DEFAULTS))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("Error setting cache policy's config values");
+        CacheConfig unknown = CacheConfig.parse("md cache origin 128 0 lru 0");
+        assertThatThrownBy(() -> CacheDevice.open(unknown, r.md, r.cache, r.origin, EngineOptions.DEFAULTS))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("Error creating cache's policy").hasMessageContaining("lru");
+    }
+
+    @Test
+    void whenTheMetadataCannotEvenAbortTheStatusIsFail() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        FaultyDevice faulty = new FaultyDevice(r.md);
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 smq 0");
+        CacheDevice d = CacheDevice.open(c, faulty, r.cache, r.origin, EngineOptions.DEFAULTS);
+        d.write(0, ByteBuffer.wrap(random(BLOCK, 15)));
+        faulty.failAt(FaultyDevice.Kind.ANY, 1, true);
+        assertThatThrownBy(d::flush).isInstanceOf(IOException.class);
+        assertThat(d.status()).isEqualTo("Fail");
+        assertThatThrownBy(() -> d.write(0, ByteBuffer.wrap(new byte[1]))).hasMessageContaining("fail mode");
+        d.abandon();
     }
 }
