@@ -98,6 +98,7 @@ public final class CacheDevice implements BlockDevice {
 
     private volatile long migrationThreshold = DEFAULT_MIGRATION_THRESHOLD;
     private final AtomicLong inFlightSectors = new AtomicLong();
+    private final AtomicLong maxInFlightSectors = new AtomicLong();
     private volatile long lastIoNanos = System.nanoTime();
     /** One I/O at a time is tagged; its completion ticks the policy (the kernel's need_tick_bio). */
     private final java.util.concurrent.atomic.AtomicBoolean tickTagged = new java.util.concurrent.atomic.AtomicBoolean();
@@ -804,6 +805,7 @@ public final class CacheDevice implements BlockDevice {
                 return false;
             }
             if (inFlightSectors.compareAndSet(cur, cur + need)) {
+                maxInFlightSectors.accumulateAndGet(cur + need, Math::max);
                 return true;
             }
         }
@@ -1096,6 +1098,11 @@ public final class CacheDevice implements BlockDevice {
 
     public long commits() {
         return commits.sum();
+    }
+
+    /** The most migration sectors that were ever in flight at once. */
+    public long maxInFlightSectors() {
+        return maxInFlightSectors.get();
     }
 
     public long migrationThreshold() {

@@ -332,10 +332,27 @@ class CacheDeviceTest {
             assertThat(d.writebacks()).isEqualTo(16);
             // 2048 sectors of budget = 16 blocks of 128 sectors in flight at most
             assertThat(d.writebackWrites()).isLessThan(16);
+            assertThat(d.maxInFlightSectors()).isBetween(256L, 2048L);
         }
         ByteBuffer o = ByteBuffer.allocate(data.length);
         r.origin.read(0, o);
         assertThat(o.array()).isEqualTo(data);
+    }
+
+    @Test
+    void migrationsInFlightStayWithinTheThreshold() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            for (int i = 0; i < 16; i++) {
+                d.write((long) i * 2 * BLOCK, ByteBuffer.wrap(random(BLOCK, i)));
+            }
+        }
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 cleaner 2 migration_threshold 384");
+        try (CacheDevice d = CacheDevice.open(c, r.md, r.cache, r.origin, EngineOptions.DEFAULTS.withWorkers(4))) {
+            waitClean(d);
+            assertThat(d.writebacks()).isEqualTo(16);
+            assertThat(d.maxInFlightSectors()).isPositive().isLessThanOrEqualTo(384);
+        }
     }
 
     @Test
