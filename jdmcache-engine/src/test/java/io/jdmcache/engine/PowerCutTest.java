@@ -8,7 +8,9 @@ import io.jdmcache.pdata.testing.CrashingDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
 
@@ -135,6 +137,114 @@ class PowerCutTest {
             CacheDeviceTest.waitClean(cleaner);
         }
         check(origin2, durable, touched, where + " (origin after cleaning)");
+    }
+
+    /**
+     * Four threads write and flush at once, each in its own 8 KiB units (shared cache blocks, never a shared
+     * byte, as in {@link IntegrityTest}). A thread's flush makes durable every write it completed before the
+     * flush; after the cut, each thread's bytes not written since its own last completed flush must read back.
+     */
+    @ParameterizedTest(name = "{0}, seed {1}")
+    @CsvSource({"writeback, 31", "writeback, 32", "writethrough, 33", "passthrough, 34"})
+    void concurrentWritersAndFlushes(String modeWord, long seed) throws Exception {
+        CacheMode mode = CacheMode.fromWord(modeWord);
+        for (int trial = 0; trial < 3; trial++) {
+            runConcurrentTrial(mode, seed * 100 + trial);
+        }
+    }
+
+    private void runConcurrentTrial(CacheMode mode, long seed) throws Exception {
+        int threads = 4;
+        int unit = 8192;
+        int cacheBlocks = 16;
+        SplittableRandom r = new SplittableRandom(seed);
+        CrashingDevice md = new CrashingDevice(4 << 20);
+        CrashingDevice cache = new CrashingDevice((long) cacheBlocks * BLOCK);
+        CrashingDevice origin = new CrashingDevice(ORIGIN);
+        PowerRail rail = new PowerRail();
+        BlockDevice mdp = rail.plug(md, "md");
+        BlockDevice cp = rail.plug(cache, "cache");
+        BlockDevice op = rail.plug(origin, "origin");
+        EngineOptions opts = IntegrityTest.fastClock(
+                EngineOptions.DEFAULTS.withIdleNanos(0).withCommitPeriodNanos(seed % 2 == 0 ? 5_000_000L : 10_000_000_000L));
+        byte[] current = new byte[ORIGIN];
+        byte[] durable = new byte[ORIGIN];
+        if (mode == CacheMode.PASSTHROUGH) {
+            // some cached clean blocks for the passthrough writes to invalidate
+            try (CacheDevice d = open(mdp, cp, op, CacheMode.WRITEBACK, "smq", opts)) {
+                for (int i = 0; i < cacheBlocks / 2; i++) {
+                    d.write((long) i * 3 * BLOCK, ByteBuffer.wrap(new byte[BLOCK]));
+                }
+            }
+            try (CacheDevice d = open(mdp, cp, op, CacheMode.WRITEBACK, "cleaner", opts)) {
+                CacheDeviceTest.waitClean(d);
+            }
+        }
+        CacheDevice d = open(mdp, cp, op, mode, "smq", opts);
+        rail.armAfter(50 + r.nextInt(1500));
+        BitSet[] touched = new BitSet[threads];
+        List<Thread> ts = new ArrayList<>();
+        List<Throwable> unexpected = new ArrayList<>();
+        int units = ORIGIN / unit;
+        for (int t = 0; t < threads; t++) {
+            int me = t;
+            touched[t] = new BitSet(ORIGIN);
+            long tseed = r.nextLong();
+            Thread th = new Thread(() -> {
+                SplittableRandom tr = new SplittableRandom(tseed);
+                BitSet mine = touched[me];
+                try {
+                    for (int i = 0; i < 400 && !rail.isDead(); i++) {
+                        int u;
+                        do {
+                            u = tr.nextInt(4) == 0 ? tr.nextInt(units) : tr.nextInt(units / 8);
+                        } while (u % threads != me);
+                        long s = IntegrityTest.unitStart(u);
+                        long e = Math.min(ORIGIN, IntegrityTest.unitEnd(u));
+                        if (tr.nextInt(10) < 8) {
+                            long off = s + tr.nextLong(e - s);
+                            int len = 1 + (int) tr.nextLong(e - off);
+                            byte[] data = IntegrityTest.bytes(tr, len);
+                            mine.set((int) off, (int) off + len);
+                            System.arraycopy(data, 0, current, (int) off, len);
+                            d.write(off, ByteBuffer.wrap(data));
+                        } else {
+                            d.flush();
+                            for (int p = mine.nextSetBit(0); p >= 0; p = mine.nextSetBit(p + 1)) {
+                                durable[p] = current[p];
+                            }
+                            mine.clear();
+                        }
+                    }
+                } catch (IOException e) {
+                    if (!rail.isDead()) {
+                        synchronized (unexpected) {
+                            unexpected.add(e);
+                        }
+                    }
+                }
+            });
+            ts.add(th);
+            th.start();
+        }
+        for (Thread th : ts) {
+            th.join();
+        }
+        assertThat(unexpected).isEmpty();
+        rail.cutPower();
+        d.abandon();
+        BitSet all = new BitSet(ORIGIN);
+        for (BitSet b : touched) {
+            all.or(b);
+        }
+        Random lossRnd = new Random(seed);
+        MemoryBlockDevice md2 = md.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
+        MemoryBlockDevice cache2 = cache.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
+        MemoryBlockDevice origin2 = origin.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
+        CacheMode restartMode = mode == CacheMode.PASSTHROUGH ? CacheMode.WRITETHROUGH : mode;
+        try (CacheDevice again = open(md2, cache2, origin2, restartMode, "smq", opts)) {
+            check(again, durable, all, mode.word() + " concurrent seed " + seed);
+        }
     }
 
     static CacheDevice open(BlockDevice md, BlockDevice cache, BlockDevice origin, CacheMode mode, String policy,
