@@ -1,0 +1,220 @@
+package io.jdmcache.engine.bench;
+
+import io.jdmcache.engine.CacheConfig;
+import io.jdmcache.engine.CacheDevice;
+import io.jdmcache.engine.CacheMode;
+import io.jdmcache.engine.EngineOptions;
+import io.jdmcache.pdata.io.BlockDevice;
+import io.jdmcache.pdata.io.FileBlockDevice;
+import io.jdmcache.pdata.io.MemoryBlockDevice;
+import io.jdmcache.policy.MemoryFootprint;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * End-to-end figures for the engine (run by hand, not a test):
+ * <ol>
+ *   <li>hot-set throughput: 4 KiB random reads from 8 threads over a hot set that fits in the cache, through a
+ *       warm cache (writeback, smq) vs the bare origin vs the bare cache device. The origin is a file behind a
+ *       {@link SlowDevice} (5 ms per request, 100 MB/s, one request at a time); the cache is a plain file;</li>
+ *   <li>RAM per cache block with 10,000,000 cache blocks: heap growth of an opened engine (policy, locks,
+ *       discard bits), with the policy's own accounting beside it.</li>
+ * </ol>
+ * Usage: {@code EngineBench [seconds per run] [directory for the files]}.
+ */
+public final class EngineBench {
+    static final int BLOCK = 64 * 1024;
+    static final int IO = 4096;
+    static final int THREADS = Integer.getInteger("threads", 8);
+
+    public static void main(String[] args) throws Exception {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
+        Path dir = args.length > 1 ? Path.of(args[1]) : Files.createTempDirectory("jdmcache-bench");
+        hotSet(seconds, dir);
+        ramPerBlock();
+    }
+
+    static Path file(Path dir, String name, long size) throws IOException {
+        Path p = dir.resolve(name);
+        Files.deleteIfExists(p);
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        return p;
+    }
+
+    static void hotSet(double seconds, Path dir) throws Exception {
+        long originSize = 1L << 30;
+        long cacheSize = 128L << 20;
+        long hotBytes = 96L << 20;
+        Path md = file(dir, "md", 16 << 20);
+        Path cache = file(dir, "cache", cacheSize);
+        Path origin = file(dir, "origin", originSize);
+        BlockDevice originDev = slow(FileBlockDevice.open(origin, false));
+        CacheConfig cfg = CacheConfig.parse(md + " " + cache + " " + origin + " " + BLOCK / 512 + " 1 writeback smq 0");
+        double cached;
+        String status;
+        try (CacheDevice d = CacheDevice.open(cfg, FileBlockDevice.open(md, false), FileBlockDevice.open(cache, false),
+                originDev, EngineOptions.DEFAULTS)) {
+            // warm: whole-block writes of the hot set are promoted straight away in writeback mode
+            ByteBuffer block = ByteBuffer.allocate(BLOCK);
+            for (long off = 0; off < hotBytes; off += BLOCK) {
+                block.clear();
+                d.write(off, block);
+            }
+            d.flush();
+            run("warm-up", d, hotBytes, 1);
+            cached = run("through the cache (warm)", d, hotBytes, seconds);
+            status = d.status();
+        }
+        System.out.println("  status: " + status);
+        double bareCache;
+        try (BlockDevice c = FileBlockDevice.open(cache, false)) {
+            bareCache = run("bare cache device", c, hotBytes, seconds);
+        }
+        double bareOrigin;
+        try (BlockDevice o = slow(FileBlockDevice.open(origin, false))) {
+            bareOrigin = run("bare origin (5 ms, 100 MB/s)", o, hotBytes, Math.min(seconds, 3));
+        }
+        System.out.printf(Locale.ROOT, "  cache/bare-cache %.0f%%, cache/bare-origin %.0fx%n",
+                100 * cached / bareCache, cached / bareOrigin);
+    }
+
+    static BlockDevice slow(BlockDevice d) {
+        return new SlowDevice(d, 5_000_000L, 100_000_000L, 1);
+    }
+
+    static double run(String what, BlockDevice d, long span, double seconds) throws Exception {
+        LongAdder ops = new LongAdder();
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        List<Thread> ts = new ArrayList<>();
+        List<Throwable> errors = new ArrayList<>();
+        long[] maxLatency = new long[THREADS];
+        for (int t = 0; t < THREADS; t++) {
+            int me = t;
+            Thread th = new Thread(() -> {
+                SplittableRandom r = new SplittableRandom(me);
+                ByteBuffer b = ByteBuffer.allocateDirect(IO);
+                try {
+                    while (System.nanoTime() < end) {
+                        long t0 = System.nanoTime();
+                        b.clear();
+                        d.read(r.nextLong(span / IO) * IO, b);
+                        maxLatency[me] = Math.max(maxLatency[me], System.nanoTime() - t0);
+                        ops.increment();
+                    }
+                } catch (IOException e) {
+                    synchronized (errors) {
+                        errors.add(e);
+                    }
+                }
+            });
+            ts.add(th);
+            th.start();
+        }
+        for (Thread th : ts) {
+            th.join();
+        }
+        if (!errors.isEmpty()) {
+            throw new IOException(what + ": " + errors.get(0), errors.get(0));
+        }
+        double iops = ops.sum() / seconds;
+        long max = 0;
+        for (long m : maxLatency) {
+            max = Math.max(max, m);
+        }
+        System.out.printf(Locale.ROOT, "%-32s %10.0f IOPS %8.1f MiB/s  mean %7.1f us  max %8.1f us%n", what, iops,
+                iops * IO / (1 << 20), THREADS * 1e6 / iops, max / 1e3);
+        return iops;
+    }
+
+    /** A device of any size that stores nothing and reads zeros (the cache device of the RAM measurement). */
+    static BlockDevice nullDevice(String name, long size) {
+        return new BlockDevice() {
+            public long size() {
+                return size;
+            }
+
+            public void read(long offset, ByteBuffer dst) {
+                while (dst.hasRemaining()) {
+                    dst.put((byte) 0);
+                }
+            }
+
+            public void write(long offset, ByteBuffer src) {
+                src.position(src.limit());
+            }
+
+            public void flush() {
+            }
+
+            public boolean isReadOnly() {
+                return false;
+            }
+
+            public String name() {
+                return name;
+            }
+
+            public void close() {
+            }
+        };
+    }
+
+    static long usedHeap() {
+        Runtime rt = Runtime.getRuntime();
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+        }
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
+    static void ramPerBlock() throws IOException {
+        int blocks = 10_000_000;
+        long bs = 32 * 1024;
+        MemoryBlockDevice md = new MemoryBlockDevice("md", 512L << 20);
+        BlockDevice cache = nullDevice("cache", blocks * bs);
+        BlockDevice origin = nullDevice("origin", 10L * blocks * bs);
+        CacheConfig cfg = CacheConfig.parse("md cache origin 64 1 writeback smq 0");
+        long before = usedHeap();
+        CacheDevice d = CacheDevice.open(cfg, md, cache, origin,
+                new EngineOptions(2, 1_000_000_000L, 1_000_000_000L, System::nanoTime, false));
+        long after = usedHeap();
+        MemoryFootprint f = d.policy().memoryFootprint();
+        // the metadata device is in memory here: subtract what its pages hold
+        long mdPages = countPages(md);
+        d.abandon();
+        long engine = after - before - mdPages;
+        System.out.printf(Locale.ROOT, "RAM, %,d cache blocks (origin 10x): engine heap %.1f MiB = %.1f B per cache "
+                        + "block (metadata device pages in memory excluded: %.1f MiB); policy accounts %.1f B per "
+                        + "block (cache entries %.1f, hotspot %.1f)%n",
+                blocks, engine / 1048576.0, (double) engine / blocks, mdPages / 1048576.0,
+                f.totalBytesPerCacheBlock(), f.cacheBytesPerBlock(), f.hotspotBytesPerCacheBlock());
+    }
+
+    static long countPages(MemoryBlockDevice md) throws IOException {
+        long n = 0;
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        for (long off = 0; off < md.size(); off += 4096) {
+            b.clear();
+            md.read(off, b);
+            byte[] a = b.array();
+            for (byte x : a) {
+                if (x != 0) {
+                    n += 4096;
+                    break;
+                }
+            }
+        }
+        return n;
+    }
+}
