@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>
  * java -cp jdmcache-nbd/target/classes io.jdmcache.nbd.FileServerMain FILE
- *      [--listen HOST:PORT | --unix SOCKET] [--export NAME] [--read-only] [--workers N]
+ *      [--listen HOST:PORT | --unix SOCKET] [--export NAME] [--read-only] [--workers N] [--no-inline]
  * </pre>
  * Prints one line {@code listening on ADDRESS} once it accepts connections.
  */
@@ -27,7 +27,7 @@ public final class FileServerMain {
         } catch (IllegalArgumentException e) {
             System.err.println("nbd-server: " + e.getMessage());
             System.err.println("usage: FileServerMain FILE [--listen HOST:PORT | --unix SOCKET] [--export NAME]"
-                    + " [--read-only] [--workers N]");
+                    + " [--read-only] [--workers N] [--no-inline]");
             System.exit(2);
         } catch (IOException e) {
             System.err.println("nbd-server: " + e.getMessage());
@@ -52,13 +52,16 @@ public final class FileServerMain {
                 case "--export":
                     opts = opts.withExportName(value(args, ++i, a));
                     break;
+                case "--no-inline":
+                    opts = opts.withInlineIdle(false);
+                    break;
                 case "--read-only":
                     readOnly = true;
                     break;
                 case "--workers":
                     String w = value(args, ++i, a);
                     try {
-                        opts = new NbdServer.Options(opts.exportName(), opts.description(), Integer.parseInt(w));
+                        opts = opts.withWorkers(Integer.parseInt(w));
                     } catch (NumberFormatException e) {
                         throw new IllegalArgumentException("--workers: not a number: " + w);
                     }

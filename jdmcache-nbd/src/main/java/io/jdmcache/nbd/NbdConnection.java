@@ -392,6 +392,7 @@ final class NbdConnection {
         final long size = backend.size();
         final boolean ro = backend.isReadOnly();
         final int minBlock = backend.minimumBlockSize();
+        final boolean inlineIdle = server.options().inlineIdle();
         while (!broken) {
             try {
                 fill(28);
@@ -432,7 +433,7 @@ final class NbdConnection {
             Request r = new Request(type, flags, cookie, offset, length, payload);
             boolean inline;
             synchronized (this) {
-                inline = inflight == 0 && length <= INLINE_LIMIT && (flags & CMD_FLAG_FUA) == 0
+                inline = inlineIdle && inflight == 0 && length <= INLINE_LIMIT && (flags & CMD_FLAG_FUA) == 0
                         && (type == CMD_READ || type == CMD_WRITE || type == CMD_CACHE);
                 inflight++;
             }

@@ -44,8 +44,11 @@ public final class NbdServer implements Closeable {
      * @param exportName  the export's name; clients may also ask for the default export with an empty name
      * @param description text sent as NBD_INFO_DESCRIPTION and in NBD_OPT_LIST (empty: none)
      * @param workers     threads serving requests, shared by all connections
+     * @param inlineIdle  serve a small READ/WRITE/CACHE on the connection's reader thread when nothing else is
+     *                    in flight on that connection (saves two thread hand-offs at queue depth 1, but a slow
+     *                    backend call then delays reading the requests pipelined behind it)
      */
-    public record Options(String exportName, String description, int workers) {
+    public record Options(String exportName, String description, int workers, boolean inlineIdle) {
         public Options {
             Objects.requireNonNull(exportName, "exportName");
             Objects.requireNonNull(description, "description");
@@ -55,11 +58,23 @@ public final class NbdServer implements Closeable {
         }
 
         public static Options defaults() {
-            return new Options("", "", Math.max(4, 4 * Runtime.getRuntime().availableProcessors()));
+            return new Options("", "", Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), true);
         }
 
         public Options withExportName(String name) {
-            return new Options(name, description, workers);
+            return new Options(name, description, workers, inlineIdle);
+        }
+
+        public Options withDescription(String text) {
+            return new Options(exportName, text, workers, inlineIdle);
+        }
+
+        public Options withWorkers(int n) {
+            return new Options(exportName, description, n, inlineIdle);
+        }
+
+        public Options withInlineIdle(boolean on) {
+            return new Options(exportName, description, workers, on);
         }
     }
 
