@@ -18,6 +18,7 @@ final class GatedBackend implements NbdBackend {
     private final CountDownLatch gate = new CountDownLatch(1);
     final AtomicInteger flushes = new AtomicInteger();
     final AtomicInteger closes = new AtomicInteger();
+    final AtomicInteger fuaWrites = new AtomicInteger();
     volatile List<Extent> extents;
 
     GatedBackend(NbdBackend inner, long gateOffset) {
@@ -57,6 +58,9 @@ final class GatedBackend implements NbdBackend {
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         maybeWait(offset);
+        if (fua) {
+            fuaWrites.incrementAndGet();
+        }
         inner.write(offset, src, fua);
     }
 
