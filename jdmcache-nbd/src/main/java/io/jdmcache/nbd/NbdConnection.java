@@ -16,7 +16,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /** One client connection: handshake, then a reader loop dispatching requests. */
 final class NbdConnection {
     /** Requests up to this size are served on the reader thread when nothing else is in flight. */
-    private static final int INLINE_LIMIT = 256 << 10;
+    private static final int INLINE_LIMIT = 1 << 20;
+    /** Back-pressure: the reader stops taking requests beyond this many in flight on the connection... */
+    private static final int MAX_INFLIGHT_REQUESTS = 256;
+    /** ...or beyond this many buffered bytes (WRITE payloads and READ replies). */
+    private static final long MAX_INFLIGHT_BYTES = 128L << 20;
 
     private final NbdServer server;
     private final NbdBackend backend;
@@ -29,6 +33,7 @@ final class NbdConnection {
     private boolean baseAllocation;
     private boolean noZeroes;
     private int inflight;
+    private long inflightBytes;
     private volatile boolean broken;
 
     NbdConnection(NbdServer server, SocketChannel channel) {
@@ -409,10 +414,12 @@ final class NbdConnection {
                 return false; // cannot resynchronise: hard disconnect
             }
             ByteBuffer payload = null;
+            long bytes = type == CMD_WRITE || type == CMD_READ ? Math.min(length, MAX_PAYLOAD) : 0;
             if (type == CMD_WRITE) {
                 if (length > MAX_PAYLOAD) {
                     return false; // too large to read safely: the protocol allows a hard disconnect
                 }
+                admit(bytes);
                 payload = server.buffers.get((int) length);
                 try {
                     readFully(payload);
@@ -430,12 +437,16 @@ final class NbdConnection {
                 replyError(type, cookie, error, errorText(error, type));
                 continue;
             }
-            Request r = new Request(type, flags, cookie, offset, length, payload);
+            if (type != CMD_WRITE) {
+                admit(bytes);
+            }
+            Request r = new Request(type, flags, cookie, offset, length, payload, bytes);
             boolean inline;
             synchronized (this) {
                 inline = inlineIdle && inflight == 0 && length <= INLINE_LIMIT && (flags & CMD_FLAG_FUA) == 0
                         && (type == CMD_READ || type == CMD_WRITE || type == CMD_CACHE);
                 inflight++;
+                inflightBytes += bytes;
             }
             if (inline) {
                 serve(r);
@@ -515,14 +526,16 @@ final class NbdConnection {
         final long offset;
         final long length;
         final ByteBuffer payload;
+        final long bytes;
 
-        Request(int type, int flags, long cookie, long offset, long length, ByteBuffer payload) {
+        Request(int type, int flags, long cookie, long offset, long length, ByteBuffer payload, long bytes) {
             this.type = type;
             this.flags = flags;
             this.cookie = cookie;
             this.offset = offset;
             this.length = length;
             this.payload = payload;
+            this.bytes = bytes;
         }
     }
 
@@ -534,9 +547,9 @@ final class NbdConnection {
         } finally {
             server.buffers.release(r.payload);
             synchronized (this) {
-                if (--inflight == 0) {
-                    notifyAll();
-                }
+                inflight--;
+                inflightBytes -= r.bytes;
+                notifyAll();
             }
         }
     }
@@ -686,6 +699,18 @@ final class NbdConnection {
     private void markBroken() {
         broken = true;
         NbdServer.closeQuietly(channel);
+    }
+
+    /** Waits (on the reader thread) until a request of {@code bytes} fits the in-flight limits. */
+    private synchronized void admit(long bytes) throws IOException {
+        while (inflight > 0 && (inflight >= MAX_INFLIGHT_REQUESTS || inflightBytes + bytes > MAX_INFLIGHT_BYTES)) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for requests in flight");
+            }
+        }
     }
 
     private synchronized void awaitIdle() {

@@ -424,6 +424,39 @@ class NbdProtocolTest {
     }
 
     @Test
+    void backPressureAtTheInFlightLimitLosesNothing() throws Exception {
+        GatedBackend g = new GatedBackend(FileBackend.open(file, false), 0);
+        start(g, NbdServer.Options.defaults().withInlineIdle(false));
+        int n = 400; // more than the 256 requests a connection may have in flight
+        try (NbdTestClient c = ready(addr, true, false)) {
+            byte[] d = bytes(4096, 3);
+            Throwable[] sendFailure = new Throwable[1];
+            Thread sender = new Thread(() -> {
+                try {
+                    for (int i = 0; i < n; i++) {
+                        c.request(CMD_WRITE, 0, 0, 4096, d);
+                    }
+                } catch (Throwable e) {
+                    sendFailure[0] = e;
+                }
+            });
+            sender.start();
+            assertThat(g.entered.await(30, TimeUnit.SECONDS)).isTrue();
+            g.open();
+            Set<Long> got = new HashSet<>();
+            for (int i = 0; i < n; i++) {
+                Reply r = c.reply(0);
+                assertThat(r.error()).isZero();
+                got.add(r.cookie());
+            }
+            sender.join();
+            assertThat(sendFailure[0]).isNull();
+            assertThat(got).hasSize(n);
+            assertThat(c.read(0, 4096).data()).isEqualTo(d);
+        }
+    }
+
+    @Test
     void multiConnWriteAndFlushVisibleOnOtherConnection() throws IOException {
         start();
         try (NbdTestClient a = ready(addr, true, false); NbdTestClient b = ready(addr, false, false)) {
