@@ -39,6 +39,9 @@ public final class FileBackend implements NbdBackend {
                     : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file.toString(), null, "no such file to export");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new java.nio.file.AccessDeniedException(file.toString(), null,
+                    readOnly ? "permission denied reading the file" : "permission denied (--read-only exports it for reading only)");
         }
         long size;
         try {

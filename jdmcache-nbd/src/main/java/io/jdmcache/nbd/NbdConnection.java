@@ -72,6 +72,12 @@ final class NbdConnection {
         }
     }
 
+    /** Closes the socket: blocked reads and writes of this connection fail at once. */
+    void abort() {
+        broken = true;
+        NbdServer.closeQuietly(channel);
+    }
+
     // ------------------------------------------------------------------ input
 
     private void fill(int n) throws IOException {

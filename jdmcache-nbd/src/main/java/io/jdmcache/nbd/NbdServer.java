@@ -35,6 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * for queue-depth-1 clients.
  */
 public final class NbdServer implements Closeable {
+    /** How long {@link #stop()} lets connections finish before closing those that still block. */
+    static final int STOP_GRACE_SECONDS = 30;
+
     /** The IANA port for NBD. */
     public static final int DEFAULT_PORT = 10809;
 
@@ -225,10 +228,24 @@ public final class NbdServer implements Closeable {
         for (NbdConnection c : open) {
             c.stopReading();
         }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_GRACE_SECONDS);
         for (NbdConnection c : open) {
-            if (c.thread != null) {
-                joinUninterruptibly(c.thread);
+            Thread t = c.thread;
+            if (t == null) {
+                continue;
             }
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                try {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (t.isAlive()) {
+                c.abort(); // a client that stopped reading its replies: give up on it
+            }
+            joinUninterruptibly(t);
         }
         workers.shutdown();
         try {
