@@ -5,7 +5,8 @@
 # fio's nbd ioengine against each: 4K randread/randwrite at QD1 and QD32, 1 MiB sequential read/write at QD1
 # and QD8 (one job, --time_based, RUNTIME seconds each, default 10, after a 1 s ramp). Each workload runs RUNS
 # times (default 3), alternating the servers; the table shows the median [min-max] and the ratio
-# jdmcache/nbdkit of the medians (>1 = jdmcache faster). Work files go to $BENCH_DIR (default: a temp dir,
+# jdmcache/nbdkit of the medians (>1 = jdmcache faster), and the server's CPU time (user+system, from
+# /proc/PID/stat) per request, median over the runs: steadier than throughput on a shared VM. Work files go to $BENCH_DIR (default: a temp dir,
 # removed at the end). Servers are stopped by PID. JAVA_OPTS (default -Xmx1g) goes to the Java server.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +51,8 @@ for _ in $(seq 50); do [ -s "$work/nbdkit.pid" ] && break; sleep 0.1; done
 kpid=$(cat "$work/nbdkit.pid")
 
 declare -A uri=([jdmcache]="nbd://127.0.0.1:$jport/" [nbdkit]="nbd://127.0.0.1:$kport/")
+declare -A spid=([jdmcache]="$jpid" [nbdkit]="$kpid")
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # name rw bs iodepth metric(iops|bw)
 workloads=(
@@ -63,10 +66,13 @@ workloads=(
   "1m-write-qd8 write 1m 8 bw"
 )
 
-run_fio() { # server rw bs qd seconds out.json
+run_fio() { # server rw bs qd seconds out.json; writes the server's CPU ticks used to out.json.cpu
+  local t0
+  t0=$(ticks "${spid[$1]}")
   fio --name=b --ioengine=nbd --uri="${uri[$1]}" --rw="$2" --bs="$3" --iodepth="$4" --numjobs=1 \
     --time_based --runtime="$5" --ramp_time=1 --randrepeat=0 --norandommap \
     --output-format=json --output="$6" >/dev/null
+  echo $(($(ticks "${spid[$1]}") - t0)) > "$6.cpu"
 }
 
 echo "nbd-bench: warm-up" >&2
@@ -85,23 +91,29 @@ for w in "${workloads[@]}"; do
   done
 done
 
-python3 - "$work" "$runs" "${workloads[@]}" <<'PY'
+python3 - "$work" "$runs" "$(getconf CLK_TCK)" "${workloads[@]}" <<'PY'
 import json, sys, statistics
-work, runs, wls = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+work, runs, hz, wls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+def cpu_us_per_op(path):
+    j = json.load(open(path))["jobs"][0]
+    ops = j["read"]["total_ios"] + j["write"]["total_ios"]
+    return int(open(path + ".cpu").read()) * 1e6 / hz / max(ops, 1)
 def val(path, rw, metric):
     j = json.load(open(path))["jobs"][0]
     d = j["read"] if "read" in rw else j["write"]
     return d["iops"] if metric == "iops" else d["bw"] / 1024.0  # fio bw is KiB/s
 def fmt(v, metric):
     return f"{v/1000:.1f}k" if metric == "iops" else f"{v:.0f}"
-print(f"{'workload':<18} {'unit':<6} {'jdmcache median [min-max]':<28} {'nbdkit file median [min-max]':<30} ratio")
+print(f"{'workload':<18} {'unit':<6} {'jdmcache median [min-max]':<28} {'nbdkit file median [min-max]':<30} "
+      f"{'ratio':<6} cpu us/op jdmcache nbdkit")
 for w in wls:
     name, rw, bs, qd, metric = w.split()
-    row = {}
+    row, cpu = {}, {}
     for s in ("jdmcache", "nbdkit"):
+        cpu[s] = statistics.median(cpu_us_per_op(f"{work}/{name}.{s}.{i}.json") for i in range(runs))
         v = sorted(val(f"{work}/{name}.{s}.{i}.json", rw, metric) for i in range(runs))
         row[s] = (statistics.median(v), v[0], v[-1])
     cell = lambda s: f"{fmt(row[s][0], metric)} [{fmt(row[s][1], metric)}-{fmt(row[s][2], metric)}]"
     unit = "IOPS" if metric == "iops" else "MiB/s"
-    print(f"{name:<18} {unit:<6} {cell('jdmcache'):<28} {cell('nbdkit'):<30} {row['jdmcache'][0]/row['nbdkit'][0]:.2f}")
+    print(f"{name:<18} {unit:<6} {cell('jdmcache'):<28} {cell('nbdkit'):<30} {row['jdmcache'][0]/row['nbdkit'][0]:<6.2f} {cpu['jdmcache']:>8.1f} {cpu['nbdkit']:>7.1f}")
 PY

@@ -48,8 +48,9 @@ final class NbdConnection {
             if (handshake()) {
                 disc = transmission();
             }
-        } catch (IOException | RuntimeException e) {
-            // client gone or protocol violation: this connection ends, the server goes on
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            // client gone, protocol violation, or no direct memory for a WRITE payload: this connection ends,
+            // the server goes on
         } finally {
             awaitIdle();
             if (disc && !backend.isReadOnly()) {
@@ -129,6 +130,19 @@ final class NbdConnection {
     }
 
     // ------------------------------------------------------------------ output
+
+    /** Sends a header and its data in one gathering write. */
+    private void send(ByteBuffer header, ByteBuffer data) throws IOException {
+        ByteBuffer[] both = {header, data};
+        sendLock.lock();
+        try {
+            while (data.hasRemaining()) {
+                channel.write(both);
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
 
     private void send(ByteBuffer b) throws IOException {
         sendLock.lock();
@@ -610,10 +624,14 @@ final class NbdConnection {
 
     private void read(Request r) throws IOException {
         int len = (int) r.length;
-        int header = structured ? 28 : 16;
-        ByteBuffer b = server.buffers.get(header + len);
+        ByteBuffer data;
         try {
-            ByteBuffer data = b.duplicate().position(header).slice();
+            data = server.buffers.get(len);
+        } catch (OutOfMemoryError e) { // direct memory exhausted: fail this request, keep the connection
+            replyError(r.type, r.cookie, NbdErrorException.EIO, "out of buffer memory");
+            return;
+        }
+        try {
             try {
                 backend.read(r.offset, data);
                 if (data.hasRemaining()) {
@@ -626,17 +644,20 @@ final class NbdConnection {
                 replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
                 return;
             }
+            data.flip();
+            ByteBuffer h;
             if (structured) {
-                b.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
+                h = ByteBuffer.allocate(28);
+                h.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
                         .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.cookie).putInt(8 + len)
                         .putLong(r.offset);
             } else {
-                b.putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.cookie);
+                h = ByteBuffer.allocate(16);
+                h.putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.cookie);
             }
-            b.position(0);
-            send(b);
+            send(h.flip(), data);
         } finally {
-            server.buffers.release(b);
+            server.buffers.release(data);
         }
     }
 
