@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# nbd-bench.sh [SIZE_MIB] - jdmcache-nbd (FileBackend) against `nbdkit file` on the same file, in one run.
+#
+# Fills a SIZE_MIB (default 1024) file with random data, serves it with both servers on 127.0.0.1 TCP, and runs
+# fio's nbd ioengine against each: 4K randread/randwrite at QD1 and QD32, 1 MiB sequential read/write at QD1
+# and QD8 (one job, --time_based, RUNTIME seconds each, default 10, after a 1 s ramp). Each workload runs RUNS
+# times (default 3), alternating the servers; the table shows the median [min-max] and the ratio
+# jdmcache/nbdkit of the medians (>1 = jdmcache faster), and the server's CPU time (user+system, from
+# /proc/PID/stat) per request, median over the runs: steadier than throughput on a shared VM. Work files go to $BENCH_DIR (default: a temp dir,
+# removed at the end). Servers are stopped by PID. JAVA_OPTS (default -Xmx1g) goes to the Java server.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+size_mib=${1:-1024}
+runs=${RUNS:-3}
+runtime=${RUNTIME:-10}
+java_opts=${JAVA_OPTS:--Xmx1g}
+for t in fio nbdkit java python3; do
+  command -v $t >/dev/null || { echo "nbd-bench: $t is missing (apt-get install fio nbdkit)" >&2; exit 2; }
+done
+fio --enghelp=nbd >/dev/null 2>&1 || { echo "nbd-bench: this fio has no nbd ioengine" >&2; exit 2; }
+classes=$root/jdmcache-nbd/target/classes
+[ -f "$classes/io/jdmcache/nbd/FileServerMain.class" ] || (cd "$root" && ./mvnw -B -q -pl jdmcache-nbd compile)
+
+work=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$work"
+jpid= kpid=
+cleanup() {
+  [ -n "$jpid" ] && kill "$jpid" 2>/dev/null && wait "$jpid" 2>/dev/null || true
+  [ -n "$kpid" ] && kill "$kpid" 2>/dev/null || true
+  [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+img=$work/disk.img
+echo "nbd-bench: writing ${size_mib} MiB of random data to $img" >&2
+head -c "${size_mib}M" /dev/urandom > "$img"
+
+jport=$(free_port)
+java $java_opts -cp "$classes" io.jdmcache.nbd.FileServerMain "$img" --listen "127.0.0.1:$jport" \
+  > "$work/jdmcache.out" 2>&1 &
+jpid=$!
+for _ in $(seq 100); do grep -q '^listening on' "$work/jdmcache.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '^listening on' "$work/jdmcache.out" || { echo "nbd-bench: jdmcache server did not start: $(cat "$work/jdmcache.out")" >&2; exit 1; }
+
+kport=$(free_port)
+nbdkit -P "$work/nbdkit.pid" -i 127.0.0.1 -p "$kport" file "$img"
+for _ in $(seq 50); do [ -s "$work/nbdkit.pid" ] && break; sleep 0.1; done
+kpid=$(cat "$work/nbdkit.pid")
+
+declare -A uri=([jdmcache]="nbd://127.0.0.1:$jport/" [nbdkit]="nbd://127.0.0.1:$kport/")
+declare -A spid=([jdmcache]="$jpid" [nbdkit]="$kpid")
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# name rw bs iodepth metric(iops|bw)
+workloads=(
+  "4k-randread-qd1 randread 4k 1 iops"
+  "4k-randread-qd32 randread 4k 32 iops"
+  "4k-randwrite-qd1 randwrite 4k 1 iops"
+  "4k-randwrite-qd32 randwrite 4k 32 iops"
+  "1m-read-qd1 read 1m 1 bw"
+  "1m-read-qd8 read 1m 8 bw"
+  "1m-write-qd1 write 1m 1 bw"
+  "1m-write-qd8 write 1m 8 bw"
+)
+
+run_fio() { # server rw bs qd seconds out.json; writes the server's CPU ticks used to out.json.cpu
+  local t0
+  t0=$(ticks "${spid[$1]}")
+  fio --name=b --ioengine=nbd --uri="${uri[$1]}" --rw="$2" --bs="$3" --iodepth="$4" --numjobs=1 \
+    --time_based --runtime="$5" --ramp_time=1 --randrepeat=0 --norandommap \
+    --output-format=json --output="$6" >/dev/null
+  echo $(($(ticks "${spid[$1]}") - t0)) > "$6.cpu"
+}
+
+echo "nbd-bench: warm-up" >&2
+for s in jdmcache nbdkit; do
+  run_fio $s randread 4k 8 3 "$work/warm.json"
+  run_fio $s randwrite 4k 8 3 "$work/warm.json"
+done
+
+for w in "${workloads[@]}"; do
+  read -r name rw bs qd metric <<<"$w"
+  for ((i = 0; i < runs; i++)); do
+    for s in jdmcache nbdkit; do
+      echo "nbd-bench: $name $s run $((i + 1))/$runs" >&2
+      run_fio $s "$rw" "$bs" "$qd" "$runtime" "$work/$name.$s.$i.json"
+    done
+  done
+done
+
+python3 - "$work" "$runs" "$(getconf CLK_TCK)" "${workloads[@]}" <<'PY'
+import json, sys, statistics
+work, runs, hz, wls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+def cpu_us_per_op(path):
+    j = json.load(open(path))["jobs"][0]
+    ops = j["read"]["total_ios"] + j["write"]["total_ios"]
+    return int(open(path + ".cpu").read()) * 1e6 / hz / max(ops, 1)
+def val(path, rw, metric):
+    j = json.load(open(path))["jobs"][0]
+    d = j["read"] if "read" in rw else j["write"]
+    return d["iops"] if metric == "iops" else d["bw"] / 1024.0  # fio bw is KiB/s
+def fmt(v, metric):
+    return f"{v/1000:.1f}k" if metric == "iops" else f"{v:.0f}"
+print(f"{'workload':<18} {'unit':<6} {'jdmcache median [min-max]':<28} {'nbdkit file median [min-max]':<30} "
+      f"{'ratio':<6} cpu us/op jdmcache nbdkit")
+for w in wls:
+    name, rw, bs, qd, metric = w.split()
+    row, cpu = {}, {}
+    for s in ("jdmcache", "nbdkit"):
+        cpu[s] = statistics.median(cpu_us_per_op(f"{work}/{name}.{s}.{i}.json") for i in range(runs))
+        v = sorted(val(f"{work}/{name}.{s}.{i}.json", rw, metric) for i in range(runs))
+        row[s] = (statistics.median(v), v[0], v[-1])
+    cell = lambda s: f"{fmt(row[s][0], metric)} [{fmt(row[s][1], metric)}-{fmt(row[s][2], metric)}]"
+    unit = "IOPS" if metric == "iops" else "MiB/s"
+    print(f"{name:<18} {unit:<6} {cell('jdmcache'):<28} {cell('nbdkit'):<30} {row['jdmcache'][0]/row['nbdkit'][0]:<6.2f} {cpu['jdmcache']:>8.1f} {cpu['nbdkit']:>7.1f}")
+PY

@@ -1,0 +1,756 @@
+package io.jdmcache.nbd;
+
+import static io.jdmcache.nbd.NbdProtocol.*;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** One client connection: handshake, then a reader loop dispatching requests. */
+final class NbdConnection {
+    /** Requests up to this size are served on the reader thread when nothing else is in flight. */
+    private static final int INLINE_LIMIT = 1 << 20;
+    /** Back-pressure: the reader stops taking requests beyond this many in flight on the connection... */
+    private static final int MAX_INFLIGHT_REQUESTS = 256;
+    /** ...or beyond this many buffered bytes (WRITE payloads and READ replies). */
+    private static final long MAX_INFLIGHT_BYTES = 128L << 20;
+
+    private final NbdServer server;
+    private final NbdBackend backend;
+    private final SocketChannel channel;
+    private final ByteBuffer in = ByteBuffer.allocateDirect(64 << 10).flip();
+    private final ReentrantLock sendLock = new ReentrantLock();
+    volatile Thread thread;
+
+    private boolean structured;
+    private boolean baseAllocation;
+    private boolean noZeroes;
+    private int inflight;
+    private long inflightBytes;
+    private volatile boolean broken;
+
+    NbdConnection(NbdServer server, SocketChannel channel) {
+        this.server = server;
+        this.backend = server.backend();
+        this.channel = channel;
+    }
+
+    void run() {
+        boolean disc = false;
+        try {
+            if (handshake()) {
+                disc = transmission();
+            }
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            // client gone, protocol violation, or no direct memory for a WRITE payload: this connection ends,
+            // the server goes on
+        } finally {
+            awaitIdle();
+            if (disc && !backend.isReadOnly()) {
+                try {
+                    backend.flush();
+                } catch (IOException ignored) {
+                    // nobody left to tell; the next FLUSH will report it
+                }
+            }
+            NbdServer.closeQuietly(channel);
+        }
+    }
+
+    /** Makes the reader see end-of-stream; requests already read still complete and get replies. */
+    void stopReading() {
+        try {
+            channel.shutdownInput();
+        } catch (IOException e) {
+            NbdServer.closeQuietly(channel);
+        }
+    }
+
+    /** Closes the socket: blocked reads and writes of this connection fail at once. */
+    void abort() {
+        broken = true;
+        NbdServer.closeQuietly(channel);
+    }
+
+    // ------------------------------------------------------------------ input
+
+    private void fill(int n) throws IOException {
+        if (in.remaining() >= n) {
+            return;
+        }
+        in.compact();
+        while (in.position() < n) {
+            if (channel.read(in) < 0) {
+                in.flip();
+                throw new EOFException("client closed the connection");
+            }
+        }
+        in.flip();
+    }
+
+    private void readFully(ByteBuffer dst) throws IOException {
+        if (in.hasRemaining()) {
+            int n = Math.min(in.remaining(), dst.remaining());
+            ByteBuffer s = in.slice();
+            s.limit(n);
+            dst.put(s);
+            in.position(in.position() + n);
+        }
+        if (!dst.hasRemaining()) {
+            return;
+        }
+        if (dst.remaining() >= in.capacity() / 2) {
+            while (dst.hasRemaining()) {
+                if (channel.read(dst) < 0) {
+                    throw new EOFException("client closed the connection");
+                }
+            }
+        } else {
+            fill(dst.remaining());
+            readFully(dst);
+        }
+    }
+
+    private void skip(long n) throws IOException {
+        while (n > 0) {
+            if (!in.hasRemaining()) {
+                fill(1);
+            }
+            int k = (int) Math.min(n, in.remaining());
+            in.position(in.position() + k);
+            n -= k;
+        }
+    }
+
+    // ------------------------------------------------------------------ output
+
+    /** Sends a header and its data in one gathering write. */
+    private void send(ByteBuffer header, ByteBuffer data) throws IOException {
+        ByteBuffer[] both = {header, data};
+        sendLock.lock();
+        try {
+            while (data.hasRemaining()) {
+                channel.write(both);
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private void send(ByteBuffer b) throws IOException {
+        sendLock.lock();
+        try {
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ handshake
+
+    private boolean handshake() throws IOException {
+        ByteBuffer g = ByteBuffer.allocate(18);
+        g.putLong(NBDMAGIC).putLong(IHAVEOPT).putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
+        send(g);
+        fill(4);
+        int cflags = in.getInt();
+        if ((cflags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) != 0) {
+            return false; // unknown client flag: the protocol says drop the connection
+        }
+        noZeroes = (cflags & FLAG_C_NO_ZEROES) != 0;
+        while (true) {
+            fill(16);
+            long magic = in.getLong();
+            int opt = in.getInt();
+            long len = Integer.toUnsignedLong(in.getInt());
+            if (magic != IHAVEOPT) {
+                return false;
+            }
+            if (len > MAX_OPTION) {
+                if (len > MAX_OPTION_SKIP) {
+                    return false;
+                }
+                skip(len);
+                optionError(opt, REP_ERR_TOO_BIG, "option payload of " + len + " bytes is too large");
+                continue;
+            }
+            ByteBuffer data = ByteBuffer.allocate((int) len);
+            readFully(data);
+            data.flip();
+            switch (opt) {
+                case OPT_EXPORT_NAME: {
+                    String name = utf8(data, data.remaining());
+                    if (name == null || !server.exportMatches(name)) {
+                        return false; // EXPORT_NAME cannot carry an error
+                    }
+                    ByteBuffer r = ByteBuffer.allocate(noZeroes ? 10 : 134);
+                    r.putLong(backend.size()).putShort((short) transmissionFlags());
+                    r.position(r.limit()).flip();
+                    send(r);
+                    return true;
+                }
+                case OPT_ABORT:
+                    try {
+                        optionReply(opt, REP_ACK, null);
+                    } catch (IOException ignored) {
+                        // the client may close without reading the ACK
+                    }
+                    return false;
+                case OPT_LIST:
+                    if (len != 0) {
+                        optionError(opt, REP_ERR_INVALID, "NBD_OPT_LIST takes no payload");
+                    } else {
+                        byte[] name = server.options().exportName().getBytes(StandardCharsets.UTF_8);
+                        byte[] desc = server.options().description().getBytes(StandardCharsets.UTF_8);
+                        ByteBuffer r = ByteBuffer.allocate(4 + name.length + desc.length);
+                        r.putInt(name.length).put(name).put(desc).flip();
+                        optionReply(opt, REP_SERVER, r);
+                        optionReply(opt, REP_ACK, null);
+                    }
+                    break;
+                case OPT_INFO:
+                case OPT_GO:
+                    if (infoOrGo(opt, data)) {
+                        return true;
+                    }
+                    break;
+                case OPT_STRUCTURED_REPLY:
+                    if (len != 0) {
+                        optionError(opt, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no payload");
+                    } else {
+                        structured = true;
+                        optionReply(opt, REP_ACK, null);
+                    }
+                    break;
+                case OPT_LIST_META_CONTEXT:
+                case OPT_SET_META_CONTEXT:
+                    metaContext(opt, data);
+                    break;
+                case OPT_STARTTLS:
+                    optionError(opt, REP_ERR_POLICY, "TLS is not supported by this server");
+                    break;
+                default:
+                    optionError(opt, REP_ERR_UNSUP, "option " + opt + " is not supported");
+                    break;
+            }
+        }
+    }
+
+    private static String utf8(ByteBuffer data, int n) {
+        ByteBuffer s = data.slice();
+        s.limit(n);
+        try {
+            String v = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(s).toString();
+            data.position(data.position() + n);
+            return v;
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    int transmissionFlags() {
+        int f = TF_HAS_FLAGS | TF_SEND_FLUSH | TF_SEND_FUA | TF_SEND_TRIM | TF_SEND_WRITE_ZEROES
+                | TF_SEND_CACHE | TF_SEND_FAST_ZERO;
+        if (backend.isReadOnly()) {
+            f |= TF_READ_ONLY;
+        }
+        if (backend.canMultiConn()) {
+            f |= TF_CAN_MULTI_CONN;
+        }
+        if (structured) {
+            f |= TF_SEND_DF; // every READ reply is a single data chunk, so DF always holds
+        }
+        return f;
+    }
+
+    /** Handles NBD_OPT_INFO / NBD_OPT_GO; returns true when transmission starts. */
+    private boolean infoOrGo(int opt, ByteBuffer data) throws IOException {
+        int len = data.remaining();
+        if (len < 6) {
+            optionError(opt, REP_ERR_INVALID, "option payload too short");
+            return false;
+        }
+        long nameLen = Integer.toUnsignedLong(data.getInt());
+        if (nameLen > len - 6) {
+            optionError(opt, REP_ERR_INVALID, "export name length exceeds the option");
+            return false;
+        }
+        String name = utf8(data, (int) nameLen);
+        int n = data.getShort() & 0xffff;
+        if (data.remaining() != 2 * n) {
+            optionError(opt, REP_ERR_INVALID, "information request count does not match the option length");
+            return false;
+        }
+        if (name == null) {
+            optionError(opt, REP_ERR_INVALID, "export name is not valid UTF-8");
+            return false;
+        }
+        if (!server.exportMatches(name)) {
+            optionError(opt, REP_ERR_UNKNOWN, "no export named '" + name + "'");
+            return false;
+        }
+        if (server.isStopping()) {
+            optionError(opt, REP_ERR_SHUTDOWN, "server is shutting down");
+            return false;
+        }
+        boolean wantName = false;
+        boolean wantDescription = false;
+        for (int i = 0; i < n; i++) {
+            int info = data.getShort() & 0xffff;
+            wantName |= info == INFO_NAME;
+            wantDescription |= info == INFO_DESCRIPTION;
+        }
+        ByteBuffer r = ByteBuffer.allocate(12);
+        r.putShort((short) INFO_EXPORT).putLong(backend.size()).putShort((short) transmissionFlags()).flip();
+        optionReply(opt, REP_INFO, r);
+        if (wantName) {
+            byte[] b = server.options().exportName().getBytes(StandardCharsets.UTF_8);
+            optionReply(opt, REP_INFO, ByteBuffer.allocate(2 + b.length).putShort((short) INFO_NAME).put(b).flip());
+        }
+        String description = server.options().description();
+        if (wantDescription && !description.isEmpty()) {
+            byte[] b = description.getBytes(StandardCharsets.UTF_8);
+            optionReply(opt, REP_INFO,
+                    ByteBuffer.allocate(2 + b.length).putShort((short) INFO_DESCRIPTION).put(b).flip());
+        }
+        r = ByteBuffer.allocate(14);
+        r.putShort((short) INFO_BLOCK_SIZE).putInt(backend.minimumBlockSize())
+                .putInt(Math.max(512, backend.preferredBlockSize())).putInt(MAX_PAYLOAD).flip();
+        optionReply(opt, REP_INFO, r);
+        optionReply(opt, REP_ACK, null);
+        return opt == OPT_GO;
+    }
+
+    private void metaContext(int opt, ByteBuffer data) throws IOException {
+        boolean set = opt == OPT_SET_META_CONTEXT;
+        if (set) {
+            baseAllocation = false; // a SET replaces the selection, even when it fails
+        }
+        if (data.remaining() < 8) {
+            optionError(opt, REP_ERR_INVALID, "meta context option payload too short");
+            return;
+        }
+        long nameLen = Integer.toUnsignedLong(data.getInt());
+        if (nameLen > data.remaining() - 4) {
+            optionError(opt, REP_ERR_INVALID, "export name length exceeds the option");
+            return;
+        }
+        String name = utf8(data, (int) nameLen);
+        long nq = Integer.toUnsignedLong(data.getInt());
+        String[] queries = new String[(int) Math.min(nq, data.remaining() / 4 + 1)];
+        for (long i = 0; i < nq; i++) {
+            if (data.remaining() < 4) {
+                optionError(opt, REP_ERR_INVALID, "query count exceeds the option");
+                return;
+            }
+            long ql = Integer.toUnsignedLong(data.getInt());
+            if (ql > data.remaining()) {
+                optionError(opt, REP_ERR_INVALID, "query length exceeds the option");
+                return;
+            }
+            queries[(int) i] = utf8(data, (int) ql);
+            if (queries[(int) i] == null) {
+                optionError(opt, REP_ERR_INVALID, "query is not valid UTF-8");
+                return;
+            }
+        }
+        if (data.hasRemaining()) {
+            optionError(opt, REP_ERR_INVALID, "trailing bytes after the queries");
+            return;
+        }
+        if (set && !structured) {
+            optionError(opt, REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs structured replies first");
+            return;
+        }
+        if (name == null || !server.exportMatches(name)) {
+            optionError(opt, REP_ERR_UNKNOWN, "no export named '" + name + "'");
+            return;
+        }
+        boolean match = false;
+        if (nq == 0) {
+            match = !set; // LIST with no query lists everything; SET with none selects nothing
+        }
+        for (int i = 0; i < nq; i++) {
+            String q = queries[i];
+            match |= q.equals(BASE_ALLOCATION) || (!set && q.equals("base:"));
+        }
+        if (match) {
+            byte[] b = BASE_ALLOCATION.getBytes(StandardCharsets.US_ASCII);
+            ByteBuffer r = ByteBuffer.allocate(4 + b.length);
+            r.putInt(set ? BASE_ALLOCATION_ID : 0).put(b).flip();
+            optionReply(opt, REP_META_CONTEXT, r);
+            if (set) {
+                baseAllocation = true;
+            }
+        }
+        optionReply(opt, REP_ACK, null);
+    }
+
+    private void optionReply(int opt, int type, ByteBuffer data) throws IOException {
+        int len = data == null ? 0 : data.remaining();
+        ByteBuffer h = ByteBuffer.allocate(20 + len);
+        h.putLong(OPTION_REPLY_MAGIC).putInt(opt).putInt(type).putInt(len);
+        if (data != null) {
+            h.put(data);
+        }
+        send(h.flip());
+    }
+
+    private void optionError(int opt, int type, String message) throws IOException {
+        optionReply(opt, type, ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    // ------------------------------------------------------------------ transmission
+
+    /** Reads requests until DISC (returns true), end of stream or a protocol violation (false). */
+    private boolean transmission() throws IOException {
+        final long size = backend.size();
+        final boolean ro = backend.isReadOnly();
+        final int minBlock = backend.minimumBlockSize();
+        final boolean inlineIdle = server.options().inlineIdle();
+        while (!broken) {
+            try {
+                fill(28);
+            } catch (EOFException e) {
+                return false;
+            }
+            int magic = in.getInt();
+            int flags = in.getShort() & 0xffff;
+            int type = in.getShort() & 0xffff;
+            long cookie = in.getLong();
+            long offset = in.getLong();
+            long length = Integer.toUnsignedLong(in.getInt());
+            if (magic != REQUEST_MAGIC) {
+                return false; // cannot resynchronise: hard disconnect
+            }
+            ByteBuffer payload = null;
+            long bytes = type == CMD_WRITE || type == CMD_READ ? Math.min(length, MAX_PAYLOAD) : 0;
+            if (type == CMD_WRITE) {
+                if (length > MAX_PAYLOAD) {
+                    return false; // too large to read safely: the protocol allows a hard disconnect
+                }
+                admit(bytes);
+                payload = server.buffers.get((int) length);
+                try {
+                    readFully(payload);
+                } catch (IOException e) {
+                    server.buffers.release(payload);
+                    throw e;
+                }
+                payload.flip();
+            } else if (type == CMD_DISC) {
+                return true;
+            }
+            int error = validate(type, flags, offset, length, size, ro, minBlock);
+            if (error != 0) {
+                server.buffers.release(payload);
+                replyError(type, cookie, error, errorText(error, type));
+                continue;
+            }
+            if (type != CMD_WRITE) {
+                admit(bytes);
+            }
+            Request r = new Request(type, flags, cookie, offset, length, payload, bytes);
+            boolean inline;
+            synchronized (this) {
+                inline = inlineIdle && inflight == 0 && length <= INLINE_LIMIT && (flags & CMD_FLAG_FUA) == 0
+                        && (type == CMD_READ || type == CMD_WRITE || type == CMD_CACHE);
+                inflight++;
+                inflightBytes += bytes;
+            }
+            if (inline) {
+                serve(r);
+            } else {
+                try {
+                    server.workers().execute(() -> serve(r));
+                } catch (RejectedExecutionException e) {
+                    serve(r); // the pool is shutting down: finish it here
+                }
+            }
+        }
+        return false;
+    }
+
+    private int validate(int type, int flags, long offset, long length, long size, boolean ro, int minBlock) {
+        int allowed;
+        switch (type) {
+            case CMD_READ:
+                allowed = CMD_FLAG_FUA | CMD_FLAG_DF;
+                break;
+            case CMD_WRITE:
+            case CMD_TRIM:
+            case CMD_FLUSH:
+            case CMD_CACHE:
+                allowed = CMD_FLAG_FUA;
+                break;
+            case CMD_WRITE_ZEROES:
+                allowed = CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO;
+                break;
+            case CMD_BLOCK_STATUS:
+                allowed = CMD_FLAG_FUA | CMD_FLAG_REQ_ONE;
+                break;
+            default:
+                return NbdErrorException.EINVAL;
+        }
+        if ((flags & ~allowed) != 0) {
+            return NbdErrorException.EINVAL;
+        }
+        boolean writes = type == CMD_WRITE || type == CMD_TRIM || type == CMD_WRITE_ZEROES;
+        if (ro && writes) {
+            return NbdErrorException.EPERM;
+        }
+        if (type == CMD_FLUSH) {
+            return offset == 0 && length == 0 ? 0 : NbdErrorException.EINVAL;
+        }
+        if (type == CMD_READ && (length == 0 || length > MAX_PAYLOAD)) {
+            return NbdErrorException.EINVAL;
+        }
+        if (type == CMD_BLOCK_STATUS && (length == 0 || !baseAllocation)) {
+            return NbdErrorException.EINVAL;
+        }
+        if (Long.compareUnsigned(offset, size) > 0 || length > size - offset) {
+            return type == CMD_WRITE || type == CMD_WRITE_ZEROES ? NbdErrorException.ENOSPC
+                    : NbdErrorException.EINVAL;
+        }
+        if (minBlock > 1 && ((offset | length) & (minBlock - 1)) != 0) {
+            return NbdErrorException.EINVAL;
+        }
+        return 0;
+    }
+
+    private String errorText(int error, int type) {
+        switch (error) {
+            case NbdErrorException.EPERM:
+                return "export is read-only";
+            case NbdErrorException.ENOSPC:
+                return "request goes past the end of the export";
+            default:
+                return "invalid request (command " + type + ")";
+        }
+    }
+
+    private static final class Request {
+        final int type;
+        final int flags;
+        final long cookie;
+        final long offset;
+        final long length;
+        final ByteBuffer payload;
+        final long bytes;
+
+        Request(int type, int flags, long cookie, long offset, long length, ByteBuffer payload, long bytes) {
+            this.type = type;
+            this.flags = flags;
+            this.cookie = cookie;
+            this.offset = offset;
+            this.length = length;
+            this.payload = payload;
+            this.bytes = bytes;
+        }
+    }
+
+    private void serve(Request r) {
+        try {
+            execute(r);
+        } catch (IOException e) {
+            markBroken(); // the reply could not be sent: the client is gone
+        } finally {
+            server.buffers.release(r.payload);
+            synchronized (this) {
+                inflight--;
+                inflightBytes -= r.bytes;
+                notifyAll();
+            }
+        }
+    }
+
+    private void execute(Request r) throws IOException {
+        boolean fua = (r.flags & CMD_FLAG_FUA) != 0;
+        if (r.type == CMD_READ) {
+            read(r);
+            return;
+        }
+        try {
+            switch (r.type) {
+                case CMD_WRITE:
+                    backend.write(r.offset, r.payload, fua);
+                    break;
+                case CMD_FLUSH:
+                    backend.flush();
+                    break;
+                case CMD_TRIM:
+                    backend.trim(r.offset, r.length);
+                    if (fua) {
+                        backend.flushRange(r.offset, r.length);
+                    }
+                    break;
+                case CMD_WRITE_ZEROES:
+                    if ((r.flags & CMD_FLAG_FAST_ZERO) != 0 && !backend.canFastZero()) {
+                        throw new NbdErrorException(NbdErrorException.ENOTSUP, "zeroing is not fast here");
+                    }
+                    backend.writeZeroes(r.offset, r.length, (r.flags & CMD_FLAG_NO_HOLE) != 0);
+                    if (fua) {
+                        backend.flushRange(r.offset, r.length);
+                    }
+                    break;
+                case CMD_CACHE:
+                    backend.cache(r.offset, r.length);
+                    break;
+                case CMD_BLOCK_STATUS:
+                    blockStatus(r);
+                    return;
+                default:
+                    throw new NbdErrorException(NbdErrorException.EINVAL, "unknown command");
+            }
+        } catch (NbdErrorException e) {
+            replyError(r.type, r.cookie, e.error(), e.getMessage());
+            return;
+        } catch (IOException | RuntimeException e) {
+            replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
+            return;
+        }
+        replyOk(r.cookie);
+    }
+
+    private void read(Request r) throws IOException {
+        int len = (int) r.length;
+        ByteBuffer data;
+        try {
+            data = server.buffers.get(len);
+        } catch (OutOfMemoryError e) { // direct memory exhausted: fail this request, keep the connection
+            replyError(r.type, r.cookie, NbdErrorException.EIO, "out of buffer memory");
+            return;
+        }
+        try {
+            try {
+                backend.read(r.offset, data);
+                if (data.hasRemaining()) {
+                    throw new IOException("backend returned " + data.position() + " of " + len + " bytes");
+                }
+            } catch (NbdErrorException e) {
+                replyError(r.type, r.cookie, e.error(), e.getMessage());
+                return;
+            } catch (IOException | RuntimeException e) {
+                replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
+                return;
+            }
+            data.flip();
+            ByteBuffer h;
+            if (structured) {
+                h = ByteBuffer.allocate(28);
+                h.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
+                        .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.cookie).putInt(8 + len)
+                        .putLong(r.offset);
+            } else {
+                h = ByteBuffer.allocate(16);
+                h.putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.cookie);
+            }
+            send(h.flip(), data);
+        } finally {
+            server.buffers.release(data);
+        }
+    }
+
+    private void blockStatus(Request r) throws IOException {
+        List<Extent> extents;
+        try {
+            extents = backend.blockStatus(r.offset, r.length);
+        } catch (NbdErrorException e) {
+            replyError(r.type, r.cookie, e.error(), e.getMessage());
+            return;
+        } catch (IOException | RuntimeException e) {
+            replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
+            return;
+        }
+        boolean one = (r.flags & CMD_FLAG_REQ_ONE) != 0;
+        int max = one ? 1 : (int) Math.min(MAX_EXTENTS, Math.max(1, extents.size()));
+        ByteBuffer b = ByteBuffer.allocate(20 + 4 + 8 * max);
+        b.position(24);
+        long left = r.length;
+        int count = 0;
+        for (Extent e : extents) {
+            if (left <= 0 || count == max) {
+                break;
+            }
+            long l = Math.min(e.length(), left);
+            b.putInt((int) l).putInt(e.flags());
+            left -= l;
+            count++;
+        }
+        if (count == 0) {
+            b.putInt((int) r.length).putInt(0);
+            count = 1;
+        }
+        int payload = 4 + 8 * count;
+        b.flip();
+        b.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
+                .putShort((short) REPLY_TYPE_BLOCK_STATUS).putLong(r.cookie).putInt(payload)
+                .putInt(BASE_ALLOCATION_ID);
+        b.position(0).limit(20 + payload);
+        send(b);
+    }
+
+    private void replyOk(long cookie) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(16);
+        b.putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(cookie).flip();
+        send(b);
+    }
+
+    private void replyError(int type, long cookie, int error, String message) throws IOException {
+        if (structured) {
+            byte[] m = message == null ? new byte[0] : message.getBytes(StandardCharsets.UTF_8);
+            if (m.length > 4096) {
+                m = java.util.Arrays.copyOf(m, 4096);
+            }
+            ByteBuffer b = ByteBuffer.allocate(20 + 6 + m.length);
+            b.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE).putShort((short) REPLY_TYPE_ERROR)
+                    .putLong(cookie).putInt(6 + m.length).putInt(error).putShort((short) m.length).put(m).flip();
+            send(b);
+        } else {
+            ByteBuffer b = ByteBuffer.allocate(16);
+            b.putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(cookie).flip();
+            send(b);
+        }
+    }
+
+    private void markBroken() {
+        broken = true;
+        NbdServer.closeQuietly(channel);
+    }
+
+    /** Waits (on the reader thread) until a request of {@code bytes} fits the in-flight limits. */
+    private synchronized void admit(long bytes) throws IOException {
+        while (inflight > 0 && (inflight >= MAX_INFLIGHT_REQUESTS || inflightBytes + bytes > MAX_INFLIGHT_BYTES)) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for requests in flight");
+            }
+        }
+    }
+
+    private synchronized void awaitIdle() {
+        boolean interrupted = false;
+        while (inflight > 0) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,295 @@
+package io.jdmcache.nbd;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An NBD server exporting one {@link NbdBackend} over TCP or a Unix-domain socket.
+ *
+ * <p>Fixed newstyle handshake with GO, INFO, EXPORT_NAME, LIST, ABORT, STRUCTURED_REPLY and
+ * LIST/SET_META_CONTEXT ({@code base:allocation}); every other option is answered NBD_REP_ERR_UNSUP (or
+ * ERR_POLICY for STARTTLS). Transmission: READ, WRITE (+FUA), FLUSH, TRIM, WRITE_ZEROES (NO_HOLE, FAST_ZERO),
+ * BLOCK_STATUS, CACHE, DISC, with simple or structured replies. Each connection has a reader thread that
+ * decodes requests and hands them to a shared worker pool; replies go out under a per-connection lock, so many
+ * requests are in flight per connection and replies may come back out of order. A request arriving while its
+ * connection has nothing else in flight is served on the reader thread itself, saving two thread hand-offs
+ * for queue-depth-1 clients.
+ */
+public final class NbdServer implements Closeable {
+    /** How long {@link #stop()} lets connections finish before closing those that still block. */
+    static final int STOP_GRACE_SECONDS = 30;
+
+    /** The IANA port for NBD. */
+    public static final int DEFAULT_PORT = 10809;
+
+    /**
+     * Server settings.
+     *
+     * @param exportName  the export's name; clients may also ask for the default export with an empty name
+     * @param description text sent as NBD_INFO_DESCRIPTION and in NBD_OPT_LIST (empty: none)
+     * @param workers     threads serving requests, shared by all connections
+     * @param inlineIdle  serve a small READ/WRITE/CACHE on the connection's reader thread when nothing else is
+     *                    in flight on that connection (saves two thread hand-offs at queue depth 1, but a slow
+     *                    backend call then delays reading the requests pipelined behind it)
+     */
+    public record Options(String exportName, String description, int workers, boolean inlineIdle) {
+        public Options {
+            Objects.requireNonNull(exportName, "exportName");
+            Objects.requireNonNull(description, "description");
+            if (workers < 1) {
+                throw new IllegalArgumentException("workers must be at least 1: " + workers);
+            }
+        }
+
+        public static Options defaults() {
+            return new Options("", "", Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), true);
+        }
+
+        public Options withExportName(String name) {
+            return new Options(name, description, workers, inlineIdle);
+        }
+
+        public Options withDescription(String text) {
+            return new Options(exportName, text, workers, inlineIdle);
+        }
+
+        public Options withWorkers(int n) {
+            return new Options(exportName, description, n, inlineIdle);
+        }
+
+        public Options withInlineIdle(boolean on) {
+            return new Options(exportName, description, workers, on);
+        }
+    }
+
+    private final NbdBackend backend;
+    private final Options options;
+    final BufferPool buffers = new BufferPool();
+    private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger connectionIds = new AtomicInteger();
+    private final ExecutorService workers;
+    private volatile ServerSocketChannel listener;
+    private volatile SocketAddress boundAddress;
+    private Thread acceptThread;
+    private volatile boolean stopping;
+    private boolean stopped;
+
+    public NbdServer(NbdBackend backend, Options options) {
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.options = Objects.requireNonNull(options, "options");
+        AtomicInteger n = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(options.workers(), options.workers(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "nbd-worker-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    NbdBackend backend() {
+        return backend;
+    }
+
+    Options options() {
+        return options;
+    }
+
+    ExecutorService workers() {
+        return workers;
+    }
+
+    boolean isStopping() {
+        return stopping;
+    }
+
+    /** Whether a client's export name selects this server's export (its name, or "" for the default). */
+    boolean exportMatches(String name) {
+        return name.isEmpty() || name.equals(options.exportName());
+    }
+
+    /**
+     * Binds and starts accepting. {@code listen} is an {@link InetSocketAddress} (port 0 picks a free port) or a
+     * {@link UnixDomainSocketAddress} (the socket file must not exist). Returns the bound address.
+     */
+    public synchronized SocketAddress start(SocketAddress listen) throws IOException {
+        if (listener != null || stopped) {
+            throw new IllegalStateException("server already started");
+        }
+        ServerSocketChannel ch;
+        if (listen instanceof UnixDomainSocketAddress) {
+            ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        } else {
+            ch = ServerSocketChannel.open();
+            ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        }
+        try {
+            ch.bind(listen, 128);
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
+        }
+        listener = ch;
+        boundAddress = ch.getLocalAddress();
+        acceptThread = new Thread(this::acceptLoop, "nbd-accept");
+        acceptThread.start();
+        return boundAddress;
+    }
+
+    /** The address bound by {@link #start}. */
+    public SocketAddress address() {
+        return boundAddress;
+    }
+
+    /** Number of connections currently open (handshaking or transmitting). */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    private void acceptLoop() {
+        ServerSocketChannel l = listener;
+        while (!stopping) {
+            SocketChannel c;
+            try {
+                c = l.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (stopping || !l.isOpen()) {
+                    return;
+                }
+                continue; // e.g. EMFILE: keep serving the connections we have
+            }
+            try {
+                if (!(boundAddress instanceof UnixDomainSocketAddress)) {
+                    c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                }
+            } catch (IOException e) {
+                closeQuietly(c);
+                continue;
+            }
+            NbdConnection conn = new NbdConnection(this, c);
+            connections.add(conn);
+            if (stopping) { // raced with stop(): do not serve it
+                connections.remove(conn);
+                closeQuietly(c);
+                return;
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    conn.run();
+                } finally {
+                    connections.remove(conn);
+                }
+            }, "nbd-conn-" + connectionIds.incrementAndGet());
+            conn.thread = t;
+            t.start();
+        }
+    }
+
+    /**
+     * Graceful stop: stops accepting, lets every connection finish the requests it already received (no new
+     * ones are read), flushes and closes the backend. Idempotent.
+     */
+    public void stop() throws IOException {
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            stopping = true;
+        }
+        ServerSocketChannel l = listener;
+        if (l != null) {
+            l.close();
+        }
+        if (acceptThread != null) {
+            joinUninterruptibly(acceptThread);
+        }
+        List<NbdConnection> open = new ArrayList<>(connections);
+        for (NbdConnection c : open) {
+            c.stopReading();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_GRACE_SECONDS);
+        for (NbdConnection c : open) {
+            Thread t = c.thread;
+            if (t == null) {
+                continue;
+            }
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                try {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (t.isAlive()) {
+                c.abort(); // a client that stopped reading its replies: give up on it
+            }
+            joinUninterruptibly(t);
+        }
+        workers.shutdown();
+        try {
+            workers.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (boundAddress instanceof UnixDomainSocketAddress u) {
+            Files.deleteIfExists(u.getPath());
+        }
+        try {
+            if (!backend.isReadOnly()) {
+                backend.flush();
+            }
+        } finally {
+            backend.close();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        stop();
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static void closeQuietly(Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing a socket that is already broken
+        }
+    }
+}
