@@ -1,0 +1,34 @@
+package io.jdmcache.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code jdmcache message}: sends a dm-cache target message to the running server. */
+@Command(name = "message", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"Send a message to a running 'jdmcache serve', as 'dmsetup message DEV 0 WORDS...':",
+                "migration_threshold SECTORS; invalidate_cblocks BEGIN[-END]... (passthrough only); with the mq "
+                        + "policy its old tunables (sequential_threshold, random_threshold, read_promote_adjustment, "
+                        + "write_promote_adjustment, discard_promote_adjustment), accepted and ignored as the "
+                        + "kernel does (smq and cleaner have none)."})
+final class MessageCommand implements Callable<Integer> {
+    @ParentCommand
+    Jdmcache root;
+
+    @Parameters(arity = "1..*", paramLabel = "WORD", description = "the message")
+    List<String> words;
+
+    @Option(names = "--control", paramLabel = "PATH", description = "the server's control socket (default: "
+            + Control.DEFAULT_HINT + ")")
+    Path control;
+
+    @Override
+    public Integer call() {
+        return StatusCommand.ask(root, control, "message " + String.join(" ", words));
+    }
+}

@@ -1,0 +1,295 @@
+package io.jdmcache.cli;
+
+import io.jdmcache.cli.serve.CacheBackend;
+import io.jdmcache.cli.serve.ControlServer;
+import io.jdmcache.engine.CacheConfig;
+import io.jdmcache.engine.CacheDevice;
+import io.jdmcache.engine.CacheMode;
+import io.jdmcache.nbd.NbdServer;
+import io.jdmcache.tools.run.MetadataSizeTool;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code jdmcache serve}: the cache engine over an NBD export, with a local control socket for
+ * {@code jdmcache status} and {@code jdmcache message}. Stops cleanly (in-flight requests finished, metadata
+ * committed with the clean-shutdown flag) on SIGTERM or SIGINT.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"Serve a cached volume over NBD.",
+                "With no devices: an embedded default under --data-dir (origin 1 GiB, cache 128 MiB, metadata "
+                        + "sized by metadata-size, sparse files made on the first run and reused after)."})
+final class ServeCommand implements Callable<Integer> {
+    static final long DEFAULT_ORIGIN = 1L << 30;
+    static final long DEFAULT_CACHE = 128L << 20;
+    static final long DEFAULT_BLOCK_SECTORS = 128;
+
+    @ParentCommand
+    Jdmcache root;
+
+    @Option(names = "--table", paramLabel = "LINE", description = "a dm-cache table line: META CACHE ORIGIN "
+            + "BLOCKSIZE #FEATURES [FEATURE...] POLICY #ARGS [KEY VALUE...] (a leading '0 SECTORS cache' is accepted)")
+    String table;
+
+    @Option(names = "--metadata", paramLabel = "DEV", description = "metadata device or file")
+    Path metadata;
+
+    @Option(names = "--cache", paramLabel = "DEV", description = "cache (fast) device or file")
+    Path cache;
+
+    @Option(names = "--origin", paramLabel = "DEV", description = "origin (slow) device or file")
+    Path origin;
+
+    @Option(names = "--block-size", paramLabel = "SECTORS", defaultValue = "128",
+            description = "cache block size in sectors (64..2097152, a multiple of 64; default ${DEFAULT-VALUE})")
+    long blockSize;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "writeback",
+            description = "writeback, writethrough or passthrough (default ${DEFAULT-VALUE})")
+    String mode;
+
+    @Option(names = "--metadata-version", paramLabel = "1|2", defaultValue = "2",
+            description = "metadata format for a new cache (default ${DEFAULT-VALUE}); an existing one keeps its own")
+    int metadataVersion;
+
+    @Option(names = "--policy", paramLabel = "NAME", defaultValue = "smq",
+            description = "smq (also mq, default) or cleaner (default ${DEFAULT-VALUE})")
+    String policy;
+
+    @Option(names = "--policy-arg", paramLabel = "KEY=VALUE", description = "a policy or core argument, e.g. "
+            + "migration_threshold=4096 (repeatable)")
+    List<String> policyArgs = new ArrayList<>();
+
+    @Option(names = "--no-discard-passdown", description = "do not pass discards down to the origin")
+    boolean noDiscardPassdown;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "jdmcache-data",
+            description = "where the embedded default keeps its files (default ./${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT|unix:PATH", defaultValue = "127.0.0.1:10809",
+            description = "where to accept NBD clients (default ${DEFAULT-VALUE})")
+    String listen;
+
+    @Option(names = "--export-name", paramLabel = "NAME", defaultValue = "",
+            description = "the export's name (default: the empty name, which every client asks for)")
+    String exportName;
+
+    @Option(names = "--read-only", description = "refuse writes, trims and write-zeroes")
+    boolean readOnly;
+
+    @Option(names = "--control", paramLabel = "PATH", description = "the control socket for status and message "
+            + "(default: " + Control.DEFAULT_HINT + ")")
+    Path control;
+
+    @Override
+    public Integer call() throws Exception {
+        CacheConfig config;
+        boolean embedded = table == null && metadata == null && cache == null && origin == null;
+        try {
+            config = embedded ? embeddedDefault() : config();
+        } catch (IllegalArgumentException e) {
+            root.err.println("serve: " + e.getMessage());
+            return 1;
+        }
+        SocketAddress address;
+        try {
+            address = parseListen(listen);
+        } catch (IllegalArgumentException e) {
+            root.err.println("serve: " + e.getMessage());
+            return 1;
+        }
+        Path controlPath = control != null ? control : Control.defaultPath(embedded ? dataDir : null);
+
+        long t0 = System.nanoTime();
+        root.err.println("jdmcache: opening the cache (" + config.toTableLine() + ")");
+        CacheDevice dev;
+        try {
+            dev = CacheDevice.open(config);
+        } catch (IOException | RuntimeException e) {
+            root.err.println("serve: " + Jdmcache.messageOf(e));
+            return 1;
+        }
+        NbdServer server = new NbdServer(new CacheBackend(dev, readOnly),
+                NbdServer.Options.defaults().withExportName(exportName)
+                        .withDescription("jdmcache " + config.mode().name().toLowerCase(Locale.ROOT) + " cache"));
+        ControlServer ctl;
+        SocketAddress bound;
+        try {
+            ctl = ControlServer.start(controlPath, dev);
+        } catch (IOException e) {
+            root.err.println("serve: " + e.getMessage());
+            dev.close();
+            return 1;
+        }
+        try {
+            bound = server.start(address);
+        } catch (IOException e) {
+            root.err.println("serve: cannot listen on " + listen + ": " + e.getMessage());
+            ctl.close();
+            dev.close();
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            int rc = 0;
+            try {
+                ctl.close();
+                server.stop();
+                root.err.println("jdmcache: stopped; the metadata is committed with the clean-shutdown flag");
+            } catch (IOException | RuntimeException e) {
+                root.err.println("jdmcache: stopping failed: " + Jdmcache.messageOf(e));
+                rc = 1;
+            } finally {
+                stopped.countDown();
+            }
+            // a stop asked for by SIGTERM or SIGINT that went well is a success, not "killed by a signal"
+            root.out.flush();
+            root.err.flush();
+            Runtime.getRuntime().halt(rc);
+        }, "jdmcache-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        printHowToConnect(dev, bound, controlPath, (System.nanoTime() - t0) / 1_000_000);
+        DrainProgress.startIfCleaning(dev, root.err);
+        stopped.await();
+        return 0;
+    }
+
+    private void printHowToConnect(CacheDevice dev, SocketAddress bound, Path controlPath, long openMs) {
+        String uri;
+        String nbdClient;
+        if (bound instanceof UnixDomainSocketAddress u) {
+            uri = "nbd+unix:///" + exportName + "?socket=" + u.getPath();
+            nbdClient = "nbd-client -unix " + u.getPath() + " /dev/nbd0";
+        } else {
+            InetSocketAddress in = (InetSocketAddress) bound;
+            String host = in.getAddress().getHostAddress();
+            uri = "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + in.getPort() + "/" + exportName;
+            nbdClient = "nbd-client " + host + " " + in.getPort() + (exportName.isEmpty() ? "" : " -N " + exportName)
+                    + " /dev/nbd0";
+        }
+        PrintLines p = new PrintLines(root.out);
+        p.line("jdmcache: serving %s (%d MiB) through %d cache blocks of %d KiB, %s, policy %s, ready in %d ms",
+                uri, dev.size() >> 20, dev.cacheBlocks(), dev.blockBytes() >> 10,
+                dev.mode().name().toLowerCase(Locale.ROOT), dev.config().policy(), openMs);
+        p.line("  nbdinfo '%s'", uri);
+        p.line("  qemu-img info '%s'", uri);
+        p.line("  %s", nbdClient);
+        p.line("  jdmcache status%s   (control socket %s)",
+                controlPath.equals(Control.find(null)) ? "" : " --control " + controlPath, controlPath);
+        p.line("Stop with Ctrl-C or SIGTERM: in-flight requests finish and the metadata is committed clean.");
+    }
+
+    /** Prints formatted lines and flushes (the first line is what scripts wait for). */
+    private record PrintLines(java.io.PrintStream out) {
+        void line(String fmt, Object... args) {
+            out.println(String.format(Locale.ROOT, fmt, args));
+            out.flush();
+        }
+    }
+
+    CacheConfig config() {
+        if (table != null) {
+            if (metadata != null || cache != null || origin != null) {
+                throw new IllegalArgumentException("give either --table or --metadata/--cache/--origin, not both");
+            }
+            return CacheConfig.parse(table);
+        }
+        if (metadata == null || cache == null || origin == null) {
+            throw new IllegalArgumentException("--metadata, --cache and --origin go together (or use --table, "
+                    + "or none of them for the embedded default)");
+        }
+        return explicitConfig(metadata, cache, origin);
+    }
+
+    private CacheConfig explicitConfig(Path md, Path cd, Path od) {
+        CacheMode m;
+        try {
+            m = CacheMode.valueOf(mode.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--mode " + mode + ": writeback, writethrough or passthrough");
+        }
+        List<String> args = new ArrayList<>();
+        for (String kv : policyArgs) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0 || eq == kv.length() - 1) {
+                throw new IllegalArgumentException("--policy-arg " + kv + ": KEY=VALUE expected");
+            }
+            args.add(kv.substring(0, eq));
+            args.add(kv.substring(eq + 1));
+        }
+        return CacheConfig.of(md.toString(), cd.toString(), od.toString(), blockSize, m)
+                .withMetadataVersion(metadataVersion).withPolicy(policy, args).withDiscardPassdown(!noDiscardPassdown);
+    }
+
+    /** Creates (first run) or reuses the embedded default's sparse files. */
+    private CacheConfig embeddedDefault() throws IOException {
+        Files.createDirectories(dataDir);
+        Path o = dataDir.resolve("origin.img");
+        Path c = dataDir.resolve("cache.img");
+        Path m = dataDir.resolve("metadata.img");
+        long sectors = MetadataSizeTool.sectors(BigInteger.valueOf(DEFAULT_CACHE / (blockSize * 512)), 4).longValue();
+        long mdBytes = ((sectors * 512 + (1 << 20) - 1) >> 20) << 20;
+        boolean created = sparse(o, DEFAULT_ORIGIN) | sparse(c, DEFAULT_CACHE) | sparse(m, mdBytes);
+        if (created) {
+            root.err.println("jdmcache: created the embedded default in " + dataDir.toAbsolutePath()
+                    + " (origin 1 GiB, cache 128 MiB, metadata " + (mdBytes >> 20) + " MiB; sparse files)");
+        }
+        return explicitConfig(m, c, o);
+    }
+
+    private static boolean sparse(Path p, long bytes) throws IOException {
+        if (Files.exists(p)) {
+            return false;
+        }
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.setLength(bytes);
+        }
+        return true;
+    }
+
+    /** {@code HOST:PORT}, {@code [V6]:PORT}, {@code PORT}, or {@code unix:PATH}. */
+    static SocketAddress parseListen(String s) {
+        if (s.startsWith("unix:")) {
+            if (s.length() == 5) {
+                throw new IllegalArgumentException("--listen unix:PATH needs a path");
+            }
+            return UnixDomainSocketAddress.of(s.substring(5));
+        }
+        String host = "127.0.0.1";
+        String port = s;
+        int colon = s.lastIndexOf(':');
+        if (colon >= 0) {
+            host = s.substring(0, colon);
+            port = s.substring(colon + 1);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+        }
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--listen " + s + ": HOST:PORT or unix:PATH expected");
+        }
+        if (p < 0 || p > 65535) {
+            throw new IllegalArgumentException("--listen " + s + ": port " + p + " is out of range");
+        }
+        return new InetSocketAddress(host, p);
+    }
+}

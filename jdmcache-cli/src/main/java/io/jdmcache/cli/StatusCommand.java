@@ -1,0 +1,51 @@
+package io.jdmcache.cli;
+
+import io.jdmcache.cli.serve.ControlServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code jdmcache status}: the running server's status line, in the kernel's format or explained. */
+@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"Print the status of a running 'jdmcache serve' in dmsetup's format:",
+                "0 SECTORS cache MD-BLOCK-SIZE USED/TOTAL CACHE-BLOCK-SIZE USED/TOTAL READ-HITS READ-MISSES "
+                        + "WRITE-HITS WRITE-MISSES DEMOTIONS PROMOTIONS DIRTY #FEATURES FEATURES... #CORE-ARGS "
+                        + "CORE-ARGS... POLICY #POLICY-ARGS POLICY-ARGS... rw|ro|fail needs_check|-"})
+final class StatusCommand implements Callable<Integer> {
+    @ParentCommand
+    Jdmcache root;
+
+    @Option(names = "--human", description = "explain the fields instead")
+    boolean human;
+
+    @Option(names = "--control", paramLabel = "PATH", description = "the server's control socket (default: "
+            + Control.DEFAULT_HINT + ")")
+    Path control;
+
+    @Override
+    public Integer call() {
+        return ask(root, control, human ? "status --human" : "status");
+    }
+
+    static int ask(Jdmcache root, Path control, String request) {
+        Path p = Control.find(control);
+        String answer;
+        try {
+            answer = ControlServer.request(p, request);
+        } catch (IOException e) {
+            root.err.println("jdmcache: no server answers on " + p + " (" + Jdmcache.messageOf(e)
+                    + "); start one with 'jdmcache serve' or pass --control PATH");
+            return 1;
+        }
+        if (answer.startsWith("error: ")) {
+            root.err.print(answer.substring(7));
+            return 1;
+        }
+        root.out.print(answer);
+        return 0;
+    }
+}
