@@ -85,8 +85,9 @@ class RealClientsTest {
     record Run(int rc, String out) {
     }
 
-    static Run run(String... cmd) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    /** Runs a client in the test's temp dir (fio, for one, drops state files into its working directory). */
+    Run run(String... cmd) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(dir.toFile());
         pb.environment().put("LIBNBD_DEBUG", "0");
         Process p = pb.start();
         p.getOutputStream().close();
@@ -253,7 +254,7 @@ class RealClientsTest {
         serve(disk, false);
         Run r = run("fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri, "--rw=randwrite", "--bs=4k",
                 "--iodepth=16", "--numjobs=4", "--size=16m", "--offset_increment=16m", "--verify=crc32c",
-                "--do_verify=1", "--verify_fatal=1", "--randrepeat=0", "--verify_state_save=0");
+                "--do_verify=1", "--verify_fatal=1", "--verify_state_save=0", "--randrepeat=0");
         assertThat(r.rc()).as(r.out()).isZero();
         Matcher m = Pattern.compile("err= 0").matcher(r.out());
         int ok = 0;
