@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# nbd-bench.sh [SIZE_MIB] - jdmcache-nbd (FileBackend) against `nbdkit file` on the same file, in one run.
+# nbd-bench.sh [SIZE_MIB] - jdmcache against `nbdkit file` on the same file, in one run.
+#
+# TARGET=file (default): jdmcache-nbd's FileBackend serves the file. TARGET=cache: `jdmcache serve` serves it
+# as the origin of a writeback cache big enough to hold all of it (smq, 64 KiB blocks), warmed up until every
+# block is in the cache, so every request is a cache hit: the issue's "fully warm cache" comparison.
 #
 # Fills a SIZE_MIB (default 1024) file with random data, serves it with both servers on 127.0.0.1 TCP, and runs
 # fio's nbd ioengine against each: 4K randread/randwrite at QD1 and QD32, 1 MiB sequential read/write at QD1
@@ -19,8 +23,14 @@ for t in fio nbdkit java python3; do
   command -v $t >/dev/null || { echo "nbd-bench: $t is missing (apt-get install fio nbdkit)" >&2; exit 2; }
 done
 fio --enghelp=nbd >/dev/null 2>&1 || { echo "nbd-bench: this fio has no nbd ioengine" >&2; exit 2; }
+target=${TARGET:-file}
 classes=$root/jdmcache-nbd/target/classes
-[ -f "$classes/io/jdmcache/nbd/FileServerMain.class" ] || (cd "$root" && ./mvnw -B -q -pl jdmcache-nbd compile)
+jar=$root/jdmcache-cli/target/jdmcache.jar
+if [ "$target" = cache ]; then
+  [ -f "$jar" ] || (cd "$root" && ./mvnw -B -q package -DskipTests)
+else
+  [ -f "$classes/io/jdmcache/nbd/FileServerMain.class" ] || (cd "$root" && ./mvnw -B -q -pl jdmcache-nbd compile)
+fi
 
 work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
@@ -39,11 +49,37 @@ echo "nbd-bench: writing ${size_mib} MiB of random data to $img" >&2
 head -c "${size_mib}M" /dev/urandom > "$img"
 
 jport=$(free_port)
-java $java_opts -cp "$classes" io.jdmcache.nbd.FileServerMain "$img" --listen "127.0.0.1:$jport" \
-  > "$work/jdmcache.out" 2>&1 &
-jpid=$!
-for _ in $(seq 100); do grep -q '^listening on' "$work/jdmcache.out" 2>/dev/null && break; sleep 0.1; done
-grep -q '^listening on' "$work/jdmcache.out" || { echo "nbd-bench: jdmcache server did not start: $(cat "$work/jdmcache.out")" >&2; exit 1; }
+if [ "$target" = cache ]; then
+  # a cache as big as the origin plus 1/16: the whole working set fits
+  cache_mib=$((size_mib + size_mib / 16 + 1))
+  truncate -s "${cache_mib}M" "$work/cache.img"
+  truncate -s 64M "$work/meta.img"
+  (cd "$work" && java $java_opts -jar "$jar" serve --origin "$img" --cache "$work/cache.img" \
+    --metadata "$work/meta.img" --control "$work/control.sock" --listen "127.0.0.1:$jport") \
+    > "$work/jdmcache.out" 2>&1 &
+  jpid=$!
+  ready='serving nbd'
+else
+  java $java_opts -cp "$classes" io.jdmcache.nbd.FileServerMain "$img" --listen "127.0.0.1:$jport" \
+    > "$work/jdmcache.out" 2>&1 &
+  jpid=$!
+  ready='^listening on'
+fi
+for _ in $(seq 200); do grep -q "$ready" "$work/jdmcache.out" 2>/dev/null && break; sleep 0.1; done
+grep -q "$ready" "$work/jdmcache.out" || { echo "nbd-bench: jdmcache server did not start: $(cat "$work/jdmcache.out")" >&2; exit 1; }
+if [ "$target" = cache ]; then
+  # warm up: write the file's own contents through the cache (whole-block writes are cached at once in
+  # writeback mode), then wait until the status shows every block cached and written back
+  want=$(( size_mib * 16 ))
+  nbdcopy "$img" "nbd://127.0.0.1:$jport/"
+  for _ in $(seq 120); do
+    st=$(java -jar "$jar" status --control "$work/control.sock")
+    used=$(awk '{split($7,a,"/"); print a[1]}' <<<"$st"); dirty=$(awk '{print $14}' <<<"$st")
+    [ "$used" -ge "$want" ] && [ "$dirty" -eq 0 ] && break
+    sleep 1
+  done
+  echo "nbd-bench: warm cache: $used of $want blocks cached, $dirty dirty" >&2
+fi
 
 kport=$(free_port)
 nbdkit -P "$work/nbdkit.pid" -i 127.0.0.1 -p "$kport" file "$img"
@@ -91,6 +127,7 @@ for w in "${workloads[@]}"; do
   done
 done
 
+echo "target: $target (jdmcache $([ "$target" = cache ] && echo "serve, warm writeback cache" || echo "FileBackend"))"
 python3 - "$work" "$runs" "$(getconf CLK_TCK)" "${workloads[@]}" <<'PY'
 import json, sys, statistics
 work, runs, hz, wls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]

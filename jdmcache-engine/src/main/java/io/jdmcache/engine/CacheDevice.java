@@ -414,14 +414,29 @@ public final class CacheDevice implements BlockDevice {
         int limit = dst.limit();
         long pos = offset;
         try {
-            while (dst.position() < limit) {
-                long b = pos / blockBytes;
-                long in = pos - b * blockBytes;
-                int n = (int) Math.min(limit - dst.position(), blockBytes - in);
-                dst.limit(dst.position() + n);
-                readPiece(b, in, pos, dst);
-                dst.limit(limit);
-                pos += n;
+            long reqEnd = pos + dst.remaining();
+            long first = pos / blockBytes;
+            long last = (reqEnd - 1) / blockBytes;
+            if (first == last || last >= originBlocks) {
+                while (dst.position() < limit) {
+                    long b = pos / blockBytes;
+                    long in = pos - b * blockBytes;
+                    int n = (int) Math.min(limit - dst.position(), blockBytes - in);
+                    dst.limit(dst.position() + n);
+                    readPiece(b, in, pos, dst);
+                    dst.limit(limit);
+                    pos += n;
+                }
+            } else {
+                for (long b = first; b <= last; b += MAX_READ_RUN) {
+                    long runLast = Math.min(last, b + MAX_READ_RUN - 1);
+                    long end = Math.min(reqEnd, (runLast + 1) * blockBytes);
+                    int n = (int) (end - pos);
+                    dst.limit(dst.position() + n);
+                    readRun(b, runLast, pos, dst);
+                    dst.limit(limit);
+                    pos += n;
+                }
             }
         } finally {
             dst.limit(limit);
@@ -434,6 +449,85 @@ public final class CacheDevice implements BlockDevice {
     private void completeTagged() {
         policy.tick(false);
         tickTagged.set(false);
+    }
+
+    /** The most blocks one read locks and looks up together (their stripes' read locks are held at once). */
+    private static final int MAX_READ_RUN = 64;
+
+    /**
+     * Reads origin blocks {@code first..last} (all below the origin's end), the part of them from {@code pos}
+     * to {@code dst}'s limit: the blocks' stripes are read-locked together in ascending stripe order (the
+     * order every path that takes several stripes uses), each block is looked up once, and pieces that are
+     * adjacent on the same device are read with one call, so a large read of cached blocks that sit next to
+     * each other in the cache costs one read of the cache device, not one per block.
+     */
+    private void readRun(long first, long last, long pos, ByteBuffer dst) throws IOException {
+        int count = (int) (last - first + 1);
+        int[] order = new int[count];
+        for (int k = 0; k < count; k++) {
+            order[k] = (int) ((first + k) & (STRIPES - 1));
+        }
+        Arrays.sort(order);
+        int locked = 0;
+        try {
+            for (int k = 0; k < count; k++) {
+                if (k == 0 || order[k] != order[k - 1]) {
+                    stripes[order[k]].readLock().lock();
+                    order[locked++] = order[k];
+                }
+            }
+            int limit = dst.limit();
+            BlockDevice groupDev = null;
+            long groupStart = 0;
+            int groupLen = 0;
+            long p = pos;
+            for (long b = first; b <= last; b++) {
+                long in = p - b * blockBytes;
+                int n = (int) Math.min(limit - dst.position() - groupLen, blockBytes - in);
+                int c;
+                if (mode == CacheMode.PASSTHROUGH || isDiscardedBit(b)) {
+                    c = policy.lookupMapping(b);
+                } else {
+                    c = policy.lookup(b, IoDirection.READ, false);
+                }
+                BlockDevice dev;
+                long at;
+                if (c >= 0) {
+                    readHits.increment();
+                    dev = mode == CacheMode.PASSTHROUGH ? originDev : cacheDev;
+                    at = mode == CacheMode.PASSTHROUGH ? p : c * blockBytes + in;
+                } else {
+                    readMisses.increment();
+                    if (c == CachePolicy.MISS_WORK_QUEUED) {
+                        wakeWorkers();
+                    }
+                    dev = originDev;
+                    at = p;
+                }
+                if (dev == groupDev && at == groupStart + groupLen) {
+                    groupLen += n;
+                } else {
+                    if (groupLen > 0) {
+                        dst.limit(dst.position() + groupLen);
+                        groupDev.read(groupStart, dst);
+                        dst.limit(limit);
+                    }
+                    groupDev = dev;
+                    groupStart = at;
+                    groupLen = n;
+                }
+                p += n;
+            }
+            if (groupLen > 0) {
+                dst.limit(dst.position() + groupLen);
+                groupDev.read(groupStart, dst);
+                dst.limit(limit);
+            }
+        } finally {
+            for (int k = locked - 1; k >= 0; k--) {
+                stripes[order[k]].readLock().unlock();
+            }
+        }
     }
 
     private void readPiece(long b, long in, long pos, ByteBuffer dst) throws IOException {
