@@ -92,9 +92,9 @@ class ServeTest {
             assertThat(copy.rc()).as(copy.out()).isZero();
             assertThat(mismatch(in, back, 256L << 20)).isEqualTo(-1);
             Run cmp = run(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", in.toString(), s.uri);
-            assertThat(cmp.out()).as("the export is 1 GiB, the file 256 MiB: equal up to there")
-                    .containsAnyOf("Images are identical", "Content mismatch at offset 268435456",
-                            "Image sizes differ");
+            // the export is 1 GiB, the file 256 MiB: qemu-img compares the common part and wants zeros after it
+            assertThat(cmp.out()).as(cmp.out()).contains("Images are identical.");
+            assertThat(cmp.rc()).isZero();
 
             // odd offsets and lengths, FUA on
             Run io = run(dir, "qemu-io", "-f", "raw", "-c", "write -f -P 0xa5 536883457 7777", "-c",
