@@ -15,4 +15,5 @@ for m in jdmcache-metadata jdmcache-policy jdmcache-pdata; do
   cp="$cp:$m/target/classes"
 done
 cp="$cp:jdmcache-pdata/target/test-classes"
+[ $# -ge 2 ] && mkdir -p "$2"
 exec java -Xmx4g -cp "$cp" io.jdmcache.engine.bench.EngineBench "$@"
