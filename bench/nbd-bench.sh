@@ -11,7 +11,7 @@
 # times (default 3), alternating the servers; the table shows the median [min-max] and the ratio
 # jdmcache/nbdkit of the medians (>1 = jdmcache faster), and the server's CPU time (user+system, from
 # /proc/PID/stat) per request, median over the runs: steadier than throughput on a shared VM. Work files go to $BENCH_DIR (default: a temp dir,
-# removed at the end). Servers are stopped by PID. JAVA_OPTS (default -Xmx1g) goes to the Java server.
+# removed at the end). ONLY=REGEX runs just the workloads whose name matches. Servers are stopped by PID. JAVA_OPTS (default -Xmx1g) goes to the Java server.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -101,6 +101,11 @@ workloads=(
   "1m-write-qd1 write 1m 1 bw"
   "1m-write-qd8 write 1m 8 bw"
 )
+if [ -n "${ONLY:-}" ]; then # ONLY=REGEX: just the workloads whose name matches
+  keep=()
+  for w in "${workloads[@]}"; do [[ ${w%% *} =~ $ONLY ]] && keep+=("$w"); done
+  workloads=("${keep[@]}")
+fi
 
 run_fio() { # server rw bs qd seconds out.json; writes the server's CPU ticks used to out.json.cpu
   local t0
