@@ -262,6 +262,27 @@ class ServeTest {
     }
 
     @Test
+    void readOnlyExportOnAUnixSocket(@TempDir Path dir) throws Exception {
+        need("nbdinfo", "qemu-io");
+        Path sock = dir.resolve("nbd.sock");
+        try (ServerProcess s = ServerProcess.start(dir, "--data-dir", "d", "--listen", "unix:" + sock,
+                "--read-only", "--export-name", "vol")) {
+            assertThat(s.uri).isEqualTo("nbd+unix:///vol?socket=" + sock);
+            Run info = run(dir, "nbdinfo", s.uri);
+            assertThat(info.rc()).as(info.out()).isZero();
+            assertThat(info.out()).contains("is_read_only: true").contains("export=\"vol\"");
+            Run write = run(dir, "qemu-io", "-f", "raw", "-c", "write -P 0x11 0 4096", s.uri);
+            // qemu-io refuses to open a read-only export for writing, or the write fails
+            assertThat(write.out()).as(write.out()).containsAnyOf("Permission denied", "Operation not permitted");
+            assertThat(write.out()).doesNotContain("wrote 4096/4096");
+            Run read = run(dir, "qemu-io", "-r", "-f", "raw", "-c", "read -P 0 0 4096", s.uri);
+            assertThat(read.out()).as(read.out()).contains("read 4096/4096").doesNotContain("verification failed");
+            assertThat(s.terminate()).isZero();
+        }
+        assertThat(sock).as("the socket file is removed at stop").doesNotExist();
+    }
+
+    @Test
     void badArgumentsGetOneLineAndRc1(@TempDir Path dir) {
         Run both = jdmcache("serve", "--table", "a b c 128 0 smq 0", "--origin", dir.resolve("o").toString());
         assertThat(both.rc()).isEqualTo(1);

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /** A {@code jdmcache serve} in its own JVM (so it can be killed), on the test's classpath. */
 final class ServerProcess implements AutoCloseable {
-    private static final Pattern SERVING = Pattern.compile("serving (nbd://127\\.0\\.0\\.1:(\\d+)/\\S*)");
+    private static final Pattern SERVING =
+            Pattern.compile("serving (nbd://127\\.0\\.0\\.1:(\\d+)/\\S*|nbd\\+unix:///\\S*)");
     final Process process;
     final String uri;
     final int port;
@@ -30,8 +31,10 @@ final class ServerProcess implements AutoCloseable {
     /** Starts {@code jdmcache serve ARGS} in {@code dir} and waits until it accepts clients. */
     static ServerProcess start(Path dir, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.jdmcache.cli.Main", "serve",
-                "--listen", "127.0.0.1:0"));
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.jdmcache.cli.Main", "serve"));
+        if (!List.of(args).contains("--listen")) {
+            cmd.addAll(List.of("--listen", "127.0.0.1:0"));
+        }
         cmd.addAll(List.of(args));
         Path err = Files.createTempFile(dir, "serve", ".err");
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(err.toFile())
@@ -52,7 +55,7 @@ final class ServerProcess implements AutoCloseable {
                 });
                 drain.setDaemon(true);
                 drain.start();
-                return new ServerProcess(p, m.group(1), Integer.parseInt(m.group(2)), err);
+                return new ServerProcess(p, m.group(1), m.group(2) == null ? -1 : Integer.parseInt(m.group(2)), err);
             }
         }
         p.waitFor(30, TimeUnit.SECONDS);
