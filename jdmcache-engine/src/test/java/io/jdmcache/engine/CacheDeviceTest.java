@@ -258,6 +258,36 @@ class CacheDeviceTest {
     }
 
     @Test
+    void aShrunkOriginIsRefusedUnderADirtyBlockBeyondItsEndAndDropsCleanOnes() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(60L * BLOCK, ByteBuffer.wrap(random(BLOCK, 60)));
+            d.write(2L * BLOCK, ByteBuffer.wrap(random(BLOCK, 2)));
+            assertThat(d.dirtyBlocks()).isEqualTo(2);
+        }
+        CacheConfig c = CacheConfig.parse("md cache origin 128 0 smq 0");
+        // the origin loses its last 32 blocks, among them the dirty cached block 60
+        MemoryBlockDevice shorter = new MemoryBlockDevice("origin", 2 << 20);
+        ByteBuffer head = ByteBuffer.allocate(2 << 20);
+        r.origin.read(0, head);
+        shorter.write(0, head.flip());
+        assertThatThrownBy(() -> CacheDevice.open(c, r.md, r.cache, shorter, EngineOptions.DEFAULTS))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("the origin shrank to 32 blocks")
+                .hasMessageContaining("dirty origin block 60");
+        // once block 60 is written back (the cleaner, on the full origin) the shrink goes through
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK, "cleaner")) {
+            for (int i = 0; i < 200 && d.dirtyBlocks() > 0; i++) {
+                d.runBackgroundWork(16);
+            }
+            assertThat(d.dirtyBlocks()).isZero();
+        }
+        try (CacheDevice d = CacheDevice.open(c, r.md, r.cache, shorter, EngineOptions.DEFAULTS)) {
+            assertThat(d.originBlocks()).isEqualTo(32);
+            assertThat(read(d, 2L * BLOCK, BLOCK)).isEqualTo(random(BLOCK, 2));
+        }
+    }
+
+    @Test
     void theCleanerDrainsWhileForegroundIoContinues() throws Exception {
         Rig r = new Rig(1 << 20, 4 << 20);
         try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
