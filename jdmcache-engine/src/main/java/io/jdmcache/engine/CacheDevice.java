@@ -417,13 +417,13 @@ public final class CacheDevice implements BlockDevice {
             long reqEnd = pos + dst.remaining();
             long first = pos / blockBytes;
             long last = (reqEnd - 1) / blockBytes;
-            if (last >= originBlocks) {
+            if (first == last || last >= originBlocks) {
                 while (dst.position() < limit) {
                     long b = pos / blockBytes;
                     long in = pos - b * blockBytes;
                     int n = (int) Math.min(limit - dst.position(), blockBytes - in);
                     dst.limit(dst.position() + n);
-                    readPiece(b, pos, dst);
+                    readPiece(b, in, pos, dst);
                     dst.limit(limit);
                     pos += n;
                 }
@@ -530,12 +530,37 @@ public final class CacheDevice implements BlockDevice {
         }
     }
 
-    private void readPiece(long b, long pos, ByteBuffer dst) throws IOException {
+    private void readPiece(long b, long in, long pos, ByteBuffer dst) throws IOException {
         if (b >= originBlocks) {
             originDev.read(pos, dst);
             return;
         }
-        readRun(b, b, pos, dst);
+        ReentrantReadWriteLock.ReadLock l = stripe(b).readLock();
+        l.lock();
+        try {
+            int c;
+            if (mode == CacheMode.PASSTHROUGH || isDiscardedBit(b)) {
+                c = policy.lookupMapping(b);
+            } else {
+                c = policy.lookup(b, IoDirection.READ, false);
+            }
+            if (c >= 0) {
+                readHits.increment();
+                if (mode == CacheMode.PASSTHROUGH) {
+                    originDev.read(pos, dst);
+                } else {
+                    cacheDev.read(c * blockBytes + in, dst);
+                }
+            } else {
+                readMisses.increment();
+                if (c == CachePolicy.MISS_WORK_QUEUED) {
+                    wakeWorkers();
+                }
+                originDev.read(pos, dst);
+            }
+        } finally {
+            l.unlock();
+        }
     }
 
     // ================================================================== writes
