@@ -17,18 +17,31 @@ import java.nio.file.attribute.BasicFileAttributes;
  *
  * <p>The size of a regular file is fixed when it is opened; block devices report the size of the
  * device (read from sysfs through the device number, since {@code fstat} reports 0 for them).
+ *
+ * <p>Positional reads and writes are spread over {@link #LANES} channels of the same file, chosen by thread:
+ * each JDK FileChannel serialises its callers on an internal monitor for every read and write, which the
+ * cache's I/O threads would otherwise all queue on. They share the page cache, and a flush (fsync of any
+ * descriptor) makes every write of every lane durable.
  */
 public final class FileBlockDevice implements BlockDevice {
     private final Path path;
+    /** Channels per device (a power of two). */
+    static final int LANES = 4;
     private final FileChannel channel;
+    private final FileChannel[] lanes;
     private final boolean readOnly;
     private final long size;
 
-    private FileBlockDevice(Path path, FileChannel channel, boolean readOnly, long size) {
+    private FileBlockDevice(Path path, FileChannel[] lanes, boolean readOnly, long size) {
         this.path = path;
-        this.channel = channel;
+        this.channel = lanes[0];
+        this.lanes = lanes;
         this.readOnly = readOnly;
         this.size = size;
+    }
+
+    private FileChannel lane() {
+        return lanes[(int) (Thread.currentThread().getId() & (LANES - 1))];
     }
 
     /** Opens an existing file or block device. */
@@ -42,14 +55,17 @@ public final class FileBlockDevice implements BlockDevice {
         if (attrs.isDirectory()) {
             throw new IOException(path + ": is a directory, not a device or regular file");
         }
-        FileChannel ch = readOnly
-                ? FileChannel.open(path, StandardOpenOption.READ)
-                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel[] lanes = new FileChannel[LANES];
         try {
-            long size = attrs.isRegularFile() ? ch.size() : blockDeviceSize(path, ch);
-            return new FileBlockDevice(path, ch, readOnly, size);
+            for (int i = 0; i < LANES; i++) {
+                lanes[i] = readOnly
+                        ? FileChannel.open(path, StandardOpenOption.READ)
+                        : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            }
+            long size = attrs.isRegularFile() ? lanes[0].size() : blockDeviceSize(path, lanes[0]);
+            return new FileBlockDevice(path, lanes, readOnly, size);
         } catch (IOException | RuntimeException e) {
-            ch.close();
+            closeAll(lanes);
             throw e;
         }
     }
@@ -89,8 +105,9 @@ public final class FileBlockDevice implements BlockDevice {
     public void read(long offset, ByteBuffer dst) throws IOException {
         BlockDevice.checkRange(this, offset, dst.remaining(), size);
         long pos = offset;
+        FileChannel ch = lane();
         while (dst.hasRemaining()) {
-            int n = channel.read(dst, pos);
+            int n = ch.read(dst, pos);
             if (n < 0) {
                 throw new EOFException(path + ": unexpected end of file at byte " + pos);
             }
@@ -105,8 +122,9 @@ public final class FileBlockDevice implements BlockDevice {
         }
         BlockDevice.checkRange(this, offset, src.remaining(), size);
         long pos = offset;
+        FileChannel ch = lane();
         while (src.hasRemaining()) {
-            pos += channel.write(src, pos);
+            pos += ch.write(src, pos);
         }
     }
 
@@ -129,7 +147,26 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        closeAll(lanes);
+    }
+
+    private static void closeAll(FileChannel[] chs) throws IOException {
+        IOException first = null;
+        for (FileChannel c : chs) {
+            if (c == null) {
+                continue;
+            }
+            try {
+                c.close();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     @Override
