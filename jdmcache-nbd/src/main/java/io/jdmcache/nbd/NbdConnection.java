@@ -622,16 +622,24 @@ final class NbdConnection {
         replyOk(r.cookie);
     }
 
+    /**
+     * A READ: up to 1 MiB, the reply header and the data share one direct buffer (header first), so the reply
+     * is one write of one buffer with no copy of a heap header into a temporary direct buffer.
+     */
     private void read(Request r) throws IOException {
         int len = (int) r.length;
-        ByteBuffer data;
+        int hdr = structured ? 28 : 16;
+        // large reads keep header and data apart, so a 32 MiB read takes a 32 MiB buffer, not a 64 MiB one
+        boolean together = len <= (1 << 20) - hdr;
+        ByteBuffer buf;
         try {
-            data = server.buffers.get(len);
+            buf = server.buffers.get(together ? hdr + len : len);
         } catch (OutOfMemoryError e) { // direct memory exhausted: fail this request, keep the connection
             replyError(r.type, r.cookie, NbdErrorException.EIO, "out of buffer memory");
             return;
         }
         try {
+            ByteBuffer data = together ? buf.position(hdr).slice() : buf;
             try {
                 backend.read(r.offset, data);
                 if (data.hasRemaining()) {
@@ -644,20 +652,23 @@ final class NbdConnection {
                 replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
                 return;
             }
-            data.flip();
-            ByteBuffer h;
+            ByteBuffer h = together ? buf.position(0) : ByteBuffer.allocate(hdr);
             if (structured) {
-                h = ByteBuffer.allocate(28);
                 h.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
                         .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.cookie).putInt(8 + len)
                         .putLong(r.offset);
             } else {
-                h = ByteBuffer.allocate(16);
                 h.putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.cookie);
             }
-            send(h.flip(), data);
+            if (together) {
+                buf.position(0).limit(hdr + len);
+                send(buf);
+            } else {
+                data.flip();
+                send(h.flip(), data);
+            }
         } finally {
-            server.buffers.release(data);
+            server.buffers.release(buf);
         }
     }
 
