@@ -46,15 +46,12 @@ class PowerCutTest {
 
     private void runTrial(CacheMode mode, int cacheBlocks, long seed) throws Exception {
         SplittableRandom r = new SplittableRandom(seed);
-        CrashingDevice md = new CrashingDevice(4 << 20);
-        CrashingDevice cache = new CrashingDevice((long) cacheBlocks * BLOCK);
-        CrashingDevice origin = new CrashingDevice(ORIGIN);
-        PowerRail rail = new PowerRail();
-        BlockDevice mdp = rail.plug(md, "md");
-        BlockDevice cp = rail.plug(cache, "cache");
-        BlockDevice op = rail.plug(origin, "origin");
-        EngineOptions opts = IntegrityTest.fastClock(
-                EngineOptions.DEFAULTS.withIdleNanos(0).withCommitPeriodNanos(seed % 2 == 0 ? 5_000_000L : 10_000_000_000L));
+        Rig rig = new Rig(cacheBlocks, seed);
+        PowerRail rail = rig.rail;
+        BlockDevice mdp = rig.mdp;
+        BlockDevice cp = rig.cp;
+        BlockDevice op = rig.op;
+        EngineOptions opts = rig.opts;
 
         byte[] current = new byte[ORIGIN];
         byte[] durable = new byte[ORIGIN];
@@ -122,10 +119,10 @@ class PowerCutTest {
         rail.cutPower();
         d.abandon();
 
-        Random lossRnd = new Random(seed);
-        MemoryBlockDevice md2 = md.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
-        MemoryBlockDevice cache2 = cache.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
-        MemoryBlockDevice origin2 = origin.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
+        MemoryBlockDevice[] after = rig.survivors(seed);
+        MemoryBlockDevice md2 = after[0];
+        MemoryBlockDevice cache2 = after[1];
+        MemoryBlockDevice origin2 = after[2];
         CacheMode restartMode = mode == CacheMode.PASSTHROUGH ? CacheMode.WRITETHROUGH : mode;
         String where = mode.word() + " seed " + seed + " after " + flushes + " flushes";
         // first without background threads: right after an unclean stop every mapped block is dirty
@@ -158,15 +155,12 @@ class PowerCutTest {
         int unit = 8192;
         int cacheBlocks = 16;
         SplittableRandom r = new SplittableRandom(seed);
-        CrashingDevice md = new CrashingDevice(4 << 20);
-        CrashingDevice cache = new CrashingDevice((long) cacheBlocks * BLOCK);
-        CrashingDevice origin = new CrashingDevice(ORIGIN);
-        PowerRail rail = new PowerRail();
-        BlockDevice mdp = rail.plug(md, "md");
-        BlockDevice cp = rail.plug(cache, "cache");
-        BlockDevice op = rail.plug(origin, "origin");
-        EngineOptions opts = IntegrityTest.fastClock(
-                EngineOptions.DEFAULTS.withIdleNanos(0).withCommitPeriodNanos(seed % 2 == 0 ? 5_000_000L : 10_000_000_000L));
+        Rig rig = new Rig(cacheBlocks, seed);
+        PowerRail rail = rig.rail;
+        BlockDevice mdp = rig.mdp;
+        BlockDevice cp = rig.cp;
+        BlockDevice op = rig.op;
+        EngineOptions opts = rig.opts;
         byte[] current = new byte[ORIGIN];
         byte[] durable = new byte[ORIGIN];
         if (mode == CacheMode.PASSTHROUGH) {
@@ -237,13 +231,42 @@ class PowerCutTest {
         for (BitSet b : touched) {
             all.or(b);
         }
-        Random lossRnd = new Random(seed);
-        MemoryBlockDevice md2 = md.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
-        MemoryBlockDevice cache2 = cache.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
-        MemoryBlockDevice origin2 = origin.survivor(CrashingDevice.Loss.RANDOM, lossRnd);
+        MemoryBlockDevice[] after = rig.survivors(seed);
+        MemoryBlockDevice md2 = after[0];
+        MemoryBlockDevice cache2 = after[1];
+        MemoryBlockDevice origin2 = after[2];
         CacheMode restartMode = mode == CacheMode.PASSTHROUGH ? CacheMode.WRITETHROUGH : mode;
         try (CacheDevice again = open(md2, cache2, origin2, restartMode, "smq", opts)) {
             check(again, durable, all, mode.word() + " concurrent seed " + seed);
+        }
+    }
+
+    /** Metadata, cache and origin devices on one power rail, and the engine options of a trial. */
+    private static final class Rig {
+        final CrashingDevice md = new CrashingDevice(4 << 20);
+        final CrashingDevice cache;
+        final CrashingDevice origin = new CrashingDevice(ORIGIN);
+        final PowerRail rail = new PowerRail();
+        final BlockDevice mdp;
+        final BlockDevice cp;
+        final BlockDevice op;
+        final EngineOptions opts;
+
+        Rig(int cacheBlocks, long seed) {
+            cache = new CrashingDevice((long) cacheBlocks * BLOCK);
+            mdp = rail.plug(md, "md");
+            cp = rail.plug(cache, "cache");
+            op = rail.plug(origin, "origin");
+            opts = IntegrityTest.fastClock(EngineOptions.DEFAULTS.withIdleNanos(0)
+                    .withCommitPeriodNanos(seed % 2 == 0 ? 5_000_000L : 10_000_000_000L));
+        }
+
+        /** What survives the power cut on each device (metadata, cache, origin), lost writes chosen by seed. */
+        MemoryBlockDevice[] survivors(long seed) throws IOException {
+            Random lossRnd = new Random(seed);
+            return new MemoryBlockDevice[] {md.survivor(CrashingDevice.Loss.RANDOM, lossRnd),
+                    cache.survivor(CrashingDevice.Loss.RANDOM, lossRnd),
+                    origin.survivor(CrashingDevice.Loss.RANDOM, lossRnd)};
         }
     }
 

@@ -55,7 +55,6 @@ public final class XmlRestoreReader {
     private long[] discardRanges = new long[16];
     private int nDiscards;
     private long maxDend;
-    private long elements;
 
     private XmlRestoreReader(int version) {
         this.version = version;
@@ -183,7 +182,6 @@ public final class XmlRestoreReader {
     }
 
     private void element(String name, int depth) throws XmlInputException {
-        elements++;
         switch (name) {
             case "mapping" -> mapping();
             case "hint" -> hint();
@@ -477,8 +475,4 @@ public final class XmlRestoreReader {
         return error(element + ": " + attr + "=\"" + s + "\" is not a decimal number in 0.." + max);
     }
 
-    /** Elements read so far below the superblock (for progress). */
-    public long elements() {
-        return elements;
-    }
 }
