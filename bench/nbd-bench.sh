@@ -8,7 +8,7 @@
 # Fills a SIZE_MIB (default 1024) file with random data, serves it with both servers on 127.0.0.1 TCP, and runs
 # fio's nbd ioengine against each: 4K randread/randwrite at QD1 and QD32, 1 MiB sequential read/write at QD1
 # and QD8 (one job, --time_based, RUNTIME seconds each, default 10, after a 1 s ramp). Each workload runs RUNS
-# times (default 3), alternating the servers; the table shows the median [min-max] and the ratio
+# times (default 3), alternating the servers and which goes first; the table shows the median [min-max] and the ratio
 # jdmcache/nbdkit of the medians (>1 = jdmcache faster), and the server's CPU time (user+system, from
 # /proc/PID/stat) per request, median over the runs: steadier than throughput on a shared VM. Work files go to $BENCH_DIR (default: a temp dir,
 # removed at the end). ONLY=REGEX runs just the workloads whose name matches. Servers are stopped by PID. JAVA_OPTS (default -Xmx1g) goes to the Java server.
@@ -125,7 +125,9 @@ done
 for w in "${workloads[@]}"; do
   read -r name rw bs qd metric <<<"$w"
   for ((i = 0; i < runs; i++)); do
-    for s in jdmcache nbdkit; do
+    order="jdmcache nbdkit"
+    ((i % 2)) && order="nbdkit jdmcache" # alternate who goes first, so drift in the machine's speed evens out
+    for s in $order; do
       echo "nbd-bench: $name $s run $((i + 1))/$runs" >&2
       run_fio $s "$rw" "$bs" "$qd" "$runtime" "$work/$name.$s.$i.json"
     done

@@ -22,6 +22,12 @@ final class NbdConnection {
     /** ...or beyond this many buffered bytes (WRITE payloads and READ replies). */
     private static final long MAX_INFLIGHT_BYTES = 128L << 20;
 
+    /**
+     * With structured replies, a READ longer than this is read and sent in pieces of this size (system property
+     * {@code jdmcache.nbd.readPiece}). 512 KiB measured best for 1 MiB reads on loopback: a 1 MiB read as one
+     * piece or as four of 256 KiB gave 10-25% less throughput and more CPU per request (bench/nbd-bench.sh).
+     */
+    static final int READ_PIECE = Math.max(4096, Integer.getInteger("jdmcache.nbd.readPiece", 512 << 10));
     private final NbdServer server;
     private final NbdBackend backend;
     private final SocketChannel channel;
@@ -628,6 +634,10 @@ final class NbdConnection {
      */
     private void read(Request r) throws IOException {
         int len = (int) r.length;
+        if (structured && len > READ_PIECE && (r.flags & CMD_FLAG_DF) == 0) {
+            readInPieces(r);
+            return;
+        }
         int hdr = structured ? 28 : 16;
         // large reads keep header and data apart, so a 32 MiB read takes a 32 MiB buffer, not a 64 MiB one
         boolean together = len <= (1 << 20) - hdr;
@@ -666,6 +676,53 @@ final class NbdConnection {
             } else {
                 data.flip();
                 send(h.flip(), data);
+            }
+        } finally {
+            server.buffers.release(buf);
+        }
+    }
+
+    /**
+     * A large READ with structured replies and no DF flag: read and sent in pieces of {@link #READ_PIECE} bytes,
+     * each its own OFFSET_DATA chunk sent as soon as it is read, so the client takes in one piece while the next
+     * is being read. A failure after some pieces ends the reply with an ERROR chunk (the protocol allows data
+     * chunks before it).
+     */
+    private void readInPieces(Request r) throws IOException {
+        int len = (int) r.length;
+        int piece = READ_PIECE;
+        int hdr = 28;
+        ByteBuffer buf;
+        try {
+            buf = server.buffers.get(hdr + piece);
+        } catch (OutOfMemoryError e) {
+            replyError(r.type, r.cookie, NbdErrorException.EIO, "out of buffer memory");
+            return;
+        }
+        try {
+            for (int done = 0; done < len; ) {
+                int n = Math.min(piece, len - done);
+                long at = r.offset + done;
+                buf.clear().position(hdr).limit(hdr + n);
+                ByteBuffer data = buf.slice();
+                try {
+                    backend.read(at, data);
+                    if (data.hasRemaining()) {
+                        throw new IOException("backend returned " + data.position() + " of " + n + " bytes");
+                    }
+                } catch (NbdErrorException e) {
+                    replyError(r.type, r.cookie, e.error(), e.getMessage());
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
+                    return;
+                }
+                done += n;
+                buf.clear();
+                buf.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) (done == len ? REPLY_FLAG_DONE : 0))
+                        .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.cookie).putInt(8 + n).putLong(at);
+                buf.position(0).limit(hdr + n);
+                send(buf);
             }
         } finally {
             server.buffers.release(buf);

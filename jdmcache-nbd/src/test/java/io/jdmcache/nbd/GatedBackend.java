@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test backend around another one: calls touching {@code gateOffset} block until {@link #open()}; it also
- * counts flushes and closes and can report a fixed block status.
+ * counts flushes and closes, can report a fixed block status and can fail reads from an offset on.
  */
 final class GatedBackend implements NbdBackend {
     private final NbdBackend inner;
@@ -20,6 +20,8 @@ final class GatedBackend implements NbdBackend {
     final AtomicInteger closes = new AtomicInteger();
     final AtomicInteger fuaWrites = new AtomicInteger();
     volatile List<Extent> extents;
+    /** Reads at or past this offset fail with an I/O error. */
+    volatile long failReadsFrom = Long.MAX_VALUE;
 
     GatedBackend(NbdBackend inner, long gateOffset) {
         this.inner = inner;
@@ -51,6 +53,9 @@ final class GatedBackend implements NbdBackend {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
+        if (offset >= failReadsFrom) {
+            throw new IOException("medium error at " + offset);
+        }
         maybeWait(offset);
         inner.read(offset, dst);
     }

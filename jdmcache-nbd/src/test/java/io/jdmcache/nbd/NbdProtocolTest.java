@@ -267,6 +267,49 @@ class NbdProtocolTest {
     }
 
     @Test
+    void largeStructuredReadsComeInPiecesUnlessDontFragment() throws IOException {
+        start();
+        int piece = NbdConnection.READ_PIECE;
+        int len = 2 * piece + 5;
+        long off = 3;
+        byte[] want = java.util.Arrays.copyOfRange(initial, (int) off, (int) off + len);
+        try (NbdTestClient c = ready(addr, true, false)) {
+            Reply r = c.read(off, len);
+            assertThat(r.error()).isZero();
+            assertThat(r.chunks()).isEqualTo(3);
+            assertThat(r.data()).isEqualTo(want);
+            long cookie = c.request(CMD_READ, FLAG_DF, off, len, null);
+            Reply df = c.reply(len);
+            assertThat(df.cookie()).isEqualTo(cookie);
+            assertThat(df.chunks()).isEqualTo(1);
+            assertThat(df.data()).isEqualTo(want);
+            // exactly one piece is one chunk
+            assertThat(c.read(0, piece).chunks()).isEqualTo(1);
+        }
+        try (NbdTestClient c = ready(addr, false, false)) { // simple replies: always whole
+            Reply r = c.read(off, len);
+            assertThat(r.structured()).isFalse();
+            assertThat(r.data()).isEqualTo(want);
+        }
+    }
+
+    @Test
+    void aReadFailingAfterSomePiecesEndsWithAnErrorChunk() throws IOException {
+        int piece = NbdConnection.READ_PIECE;
+        GatedBackend failing = new GatedBackend(FileBackend.open(file, false), -1);
+        failing.failReadsFrom = 2L * piece;
+        start(failing, NbdServer.Options.defaults());
+        try (NbdTestClient c = ready(addr, true, false)) {
+            Reply r = c.read(0, 3 * piece);
+            assertThat(r.error()).isEqualTo(5); // EIO
+            assertThat(r.chunks()).isEqualTo(3); // two data chunks, then the error
+            assertThat(r.data()).isEqualTo(java.util.Arrays.copyOf(initial, 2 * piece));
+            // the connection is still in step
+            assertThat(c.read(7, 100).data()).isEqualTo(java.util.Arrays.copyOfRange(initial, 7, 107));
+        }
+    }
+
+    @Test
     void trimZeroesCacheAndFastZero() throws IOException {
         start();
         try (NbdTestClient c = ready(addr, true, false)) {

@@ -45,8 +45,14 @@ final class NbdTestClient implements Closeable {
         }
     }
 
-    /** A transmission reply; for READ the data, for BLOCK_STATUS the chunk payload. */
-    record Reply(long cookie, int error, byte[] data, boolean structured) {
+    /**
+     * A transmission reply; for READ the data, for BLOCK_STATUS the chunk payload; {@code chunks} is how many
+     * chunks a structured reply came in (1 for a simple reply).
+     */
+    record Reply(long cookie, int error, byte[] data, boolean structured, int chunks) {
+        Reply(long cookie, int error, byte[] data, boolean structured) {
+            this(cookie, error, data, structured, 1);
+        }
     }
 
     private final SocketChannel channel;
@@ -258,7 +264,9 @@ final class NbdTestClient implements Closeable {
         int error = 0;
         long cookie;
         long base = -1;
+        int chunks = 0;
         while (true) {
+            chunks++;
             int flags = in.readUnsignedShort();
             int type = in.readUnsignedShort();
             cookie = in.readLong();
@@ -273,6 +281,9 @@ final class NbdTestClient implements Closeable {
                     long off = b.getLong();
                     if (base < 0) {
                         base = off;
+                    }
+                    if (off != base + data.size()) {
+                        throw new IOException("data chunk at " + off + " does not follow the previous one");
                     }
                     data.write(p, 8, p.length - 8);
                     break;
@@ -293,7 +304,7 @@ final class NbdTestClient implements Closeable {
                     }
             }
             if ((flags & 1) != 0) {
-                return new Reply(cookie, error, data.toByteArray(), true);
+                return new Reply(cookie, error, data.toByteArray(), true, chunks);
             }
             if (in.readInt() != STRUCTURED) {
                 throw new IOException("bad chunk magic");
