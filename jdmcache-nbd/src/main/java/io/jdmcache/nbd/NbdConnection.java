@@ -641,25 +641,13 @@ final class NbdConnection {
         int hdr = structured ? 28 : 16;
         // large reads keep header and data apart, so a 32 MiB read takes a 32 MiB buffer, not a 64 MiB one
         boolean together = len <= (1 << 20) - hdr;
-        ByteBuffer buf;
-        try {
-            buf = server.buffers.get(together ? hdr + len : len);
-        } catch (OutOfMemoryError e) { // direct memory exhausted: fail this request, keep the connection
-            replyError(r.type, r.cookie, NbdErrorException.EIO, "out of buffer memory");
+        ByteBuffer buf = replyBuffer(r, together ? hdr + len : len);
+        if (buf == null) {
             return;
         }
         try {
             ByteBuffer data = together ? buf.position(hdr).slice() : buf;
-            try {
-                backend.read(r.offset, data);
-                if (data.hasRemaining()) {
-                    throw new IOException("backend returned " + data.position() + " of " + len + " bytes");
-                }
-            } catch (NbdErrorException e) {
-                replyError(r.type, r.cookie, e.error(), e.getMessage());
-                return;
-            } catch (IOException | RuntimeException e) {
-                replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
+            if (!readBackend(r, r.offset, data)) {
                 return;
             }
             ByteBuffer h = together ? buf.position(0) : ByteBuffer.allocate(hdr);
@@ -692,11 +680,8 @@ final class NbdConnection {
         int len = (int) r.length;
         int piece = READ_PIECE;
         int hdr = 28;
-        ByteBuffer buf;
-        try {
-            buf = server.buffers.get(hdr + piece);
-        } catch (OutOfMemoryError e) {
-            replyError(r.type, r.cookie, NbdErrorException.EIO, "out of buffer memory");
+        ByteBuffer buf = replyBuffer(r, hdr + piece);
+        if (buf == null) {
             return;
         }
         try {
@@ -704,17 +689,7 @@ final class NbdConnection {
                 int n = Math.min(piece, len - done);
                 long at = r.offset + done;
                 buf.clear().position(hdr).limit(hdr + n);
-                ByteBuffer data = buf.slice();
-                try {
-                    backend.read(at, data);
-                    if (data.hasRemaining()) {
-                        throw new IOException("backend returned " + data.position() + " of " + n + " bytes");
-                    }
-                } catch (NbdErrorException e) {
-                    replyError(r.type, r.cookie, e.error(), e.getMessage());
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
+                if (!readBackend(r, at, buf.slice())) {
                     return;
                 }
                 done += n;
@@ -727,6 +702,33 @@ final class NbdConnection {
         } finally {
             server.buffers.release(buf);
         }
+    }
+
+    /** A buffer from the pool, or null after an EIO reply when direct memory is exhausted (the connection goes on). */
+    private ByteBuffer replyBuffer(Request r, int size) throws IOException {
+        try {
+            return server.buffers.get(size);
+        } catch (OutOfMemoryError e) {
+            replyError(r.type, r.cookie, NbdErrorException.EIO, "out of buffer memory");
+            return null;
+        }
+    }
+
+    /** Fills {@code data} from the backend at {@code at}; on failure sends r's error reply and returns false. */
+    private boolean readBackend(Request r, long at, ByteBuffer data) throws IOException {
+        int want = data.remaining();
+        try {
+            backend.read(at, data);
+            if (data.hasRemaining()) {
+                throw new IOException("backend returned " + (want - data.remaining()) + " of " + want + " bytes");
+            }
+            return true;
+        } catch (NbdErrorException e) {
+            replyError(r.type, r.cookie, e.error(), e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            replyError(r.type, r.cookie, NbdErrorException.EIO, "I/O error: " + e.getMessage());
+        }
+        return false;
     }
 
     private void blockStatus(Request r) throws IOException {
