@@ -93,12 +93,22 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--read-only", description = "refuse writes, trims and write-zeroes")
     boolean readOnly;
 
+    @Option(names = "--busy-poll", paramLabel = "USEC", defaultValue = "50",
+            description = "before a connection's reader sleeps waiting for the next request, poll the socket for "
+                    + "up to USEC microseconds (0 = never; default ${DEFAULT-VALUE}): faster small requests, "
+                    + "at the cost of that much CPU each time a client pauses")
+    int busyPollMicros;
+
     @Option(names = "--control", paramLabel = "PATH", description = "the control socket for status and message "
             + "(default: " + Control.DEFAULT_HINT + ")")
     Path control;
 
     @Override
     public Integer call() throws Exception {
+        if (busyPollMicros < 0 || busyPollMicros > 1_000_000) {
+            root.err.println("serve: --busy-poll must be 0 to 1000000 microseconds, got " + busyPollMicros);
+            return 1;
+        }
         CacheConfig config;
         boolean embedded = table == null && metadata == null && cache == null && origin == null;
         try {
@@ -126,7 +136,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         NbdServer server = new NbdServer(new CacheBackend(dev, readOnly),
-                NbdServer.Options.defaults().withExportName(exportName)
+                NbdServer.Options.defaults().withExportName(exportName).withBusyPollMicros(busyPollMicros)
                         .withDescription("jdmcache " + config.mode().name().toLowerCase(Locale.ROOT) + " cache"));
         ControlServer ctl;
         SocketAddress bound;

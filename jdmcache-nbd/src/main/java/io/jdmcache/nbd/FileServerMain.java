@@ -27,11 +27,19 @@ public final class FileServerMain {
         } catch (IllegalArgumentException e) {
             System.err.println("nbd-server: " + e.getMessage());
             System.err.println("usage: FileServerMain FILE [--listen HOST:PORT | --unix SOCKET] [--export NAME]"
-                    + " [--read-only] [--workers N] [--no-inline]");
+                    + " [--read-only] [--workers N] [--no-inline] [--busy-poll USEC]");
             System.exit(2);
         } catch (IOException e) {
             System.err.println("nbd-server: " + e.getMessage());
             System.exit(1);
+        }
+    }
+
+    private static int number(String v, String option) {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + ": not a number: " + v);
         }
     }
 
@@ -59,12 +67,10 @@ public final class FileServerMain {
                     readOnly = true;
                     break;
                 case "--workers":
-                    String w = value(args, ++i, a);
-                    try {
-                        opts = opts.withWorkers(Integer.parseInt(w));
-                    } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("--workers: not a number: " + w);
-                    }
+                    opts = opts.withWorkers(number(value(args, ++i, a), a));
+                    break;
+                case "--busy-poll":
+                    opts = opts.withBusyPollMicros(number(value(args, ++i, a), a));
                     break;
                 default:
                     if (a.startsWith("--") || file != null) {

@@ -50,34 +50,50 @@ public final class NbdServer implements Closeable {
      * @param inlineIdle  serve a small READ/WRITE/CACHE on the connection's reader thread when nothing else is
      *                    in flight on that connection (saves two thread hand-offs at queue depth 1, but a slow
      *                    backend call then delays reading the requests pipelined behind it)
+     * @param busyPollMicros  before a TCP connection's reader blocks for the next request it polls the socket
+     *                    for up to this long (0: never), so a client sending its next request soon does not
+     *                    have to wake a sleeping thread; costs up to that much CPU each time the client pauses
      */
-    public record Options(String exportName, String description, int workers, boolean inlineIdle) {
+    public record Options(String exportName, String description, int workers, boolean inlineIdle,
+            int busyPollMicros) {
+        /** The default busy-poll time, the value commonly used for Linux's {@code net.core.busy_read}. */
+        public static final int DEFAULT_BUSY_POLL_MICROS = 50;
+
         public Options {
             Objects.requireNonNull(exportName, "exportName");
             Objects.requireNonNull(description, "description");
             if (workers < 1) {
                 throw new IllegalArgumentException("workers must be at least 1: " + workers);
             }
+            if (busyPollMicros < 0 || busyPollMicros > 1_000_000) {
+                throw new IllegalArgumentException("busy-poll time must be 0..1000000 microseconds: "
+                        + busyPollMicros);
+            }
         }
 
         public static Options defaults() {
-            return new Options("", "", Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), true);
+            return new Options("", "", Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), true,
+                    DEFAULT_BUSY_POLL_MICROS);
         }
 
         public Options withExportName(String name) {
-            return new Options(name, description, workers, inlineIdle);
+            return new Options(name, description, workers, inlineIdle, busyPollMicros);
         }
 
         public Options withDescription(String text) {
-            return new Options(exportName, text, workers, inlineIdle);
+            return new Options(exportName, text, workers, inlineIdle, busyPollMicros);
         }
 
         public Options withWorkers(int n) {
-            return new Options(exportName, description, n, inlineIdle);
+            return new Options(exportName, description, n, inlineIdle, busyPollMicros);
         }
 
         public Options withInlineIdle(boolean on) {
-            return new Options(exportName, description, workers, on);
+            return new Options(exportName, description, workers, on, busyPollMicros);
+        }
+
+        public Options withBusyPollMicros(int micros) {
+            return new Options(exportName, description, workers, inlineIdle, micros);
         }
     }
 

@@ -33,6 +33,10 @@ class FileServerMainTest {
                 .hasMessage("unexpected argument: --bogus");
         assertThatThrownBy(() -> FileServerMain.run(new String[] {"a", "--listen"}))
                 .hasMessage("--listen needs a value");
+        assertThatThrownBy(() -> FileServerMain.run(new String[] {"a", "--busy-poll", "x"}))
+                .hasMessage("--busy-poll: not a number: x");
+        assertThatThrownBy(() -> FileServerMain.run(new String[] {"a", "--busy-poll", "-1"}))
+                .hasMessage("busy-poll time must be 0..1000000 microseconds: -1");
         Path missing = dir.resolve("missing.img");
         assertThatThrownBy(() -> FileServerMain.run(new String[] {missing.toString()}))
                 .isInstanceOf(IOException.class).hasMessageContaining("missing.img");

@@ -310,6 +310,24 @@ class NbdProtocolTest {
     }
 
     @Test
+    void pipelinedRequestsAreServedWithBusyPollingOffAndLong() throws IOException {
+        for (int micros : new int[] {0, 5000}) {
+            if (server != null) {
+                server.stop();
+            }
+            start(FileBackend.open(file, false), NbdServer.Options.defaults().withBusyPollMicros(micros));
+            try (NbdTestClient c = ready(addr, true, false)) {
+                for (int i = 0; i < 20; i++) {
+                    int off = i * 4099;
+                    assertThat(c.read(off, 4096).data()).isEqualTo(Arrays.copyOfRange(initial, off, off + 4096));
+                }
+            }
+        }
+        assertThatThrownBy(() -> NbdServer.Options.defaults().withBusyPollMicros(-1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void trimZeroesCacheAndFastZero() throws IOException {
         start();
         try (NbdTestClient c = ready(addr, true, false)) {

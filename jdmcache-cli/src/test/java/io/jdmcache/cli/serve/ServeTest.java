@@ -297,6 +297,9 @@ class ServeTest {
                 dir.resolve("c").toString(), "--origin", dir.resolve("o").toString());
         assertThat(missing.rc()).isEqualTo(1);
         assertThat(missing.out()).contains("metadata").doesNotContain("Exception");
+        Run spin = jdmcache("serve", "--data-dir", dir.resolve("d").toString(), "--busy-poll", "-5");
+        assertThat(spin.rc()).isEqualTo(1);
+        assertThat(spin.out()).contains("--busy-poll must be 0 to 1000000 microseconds").doesNotContain("Exception");
         Run nobody = jdmcache("status", "--control", dir.resolve("none.sock").toString());
         assertThat(nobody.rc()).isEqualTo(1);
         assertThat(nobody.out()).contains("no server answers");
