@@ -29,6 +29,17 @@ final class NbdConnection {
      * piece or as four of 256 KiB gave 10-25% less throughput and more CPU per request (bench/nbd-bench.sh).
      */
     static final int READ_PIECE = Math.max(4096, Integer.getInteger("jdmcache.nbd.readPiece", 512 << 10));
+    /** Replies of at most this many bytes may be held back (see {@link #holdReplies}). */
+    private static final int HOLD_MAX = 64 << 10;
+    /**
+     * Replies to requests the reader serves itself, held back while the next request is already in the input
+     * buffer and sent together before the reader next waits for the client: at queue depth 32 one write
+     * carries many replies instead of one each (4K random writes: 19 -> 15 us of server CPU per request).
+     * Only the reader thread touches it; it is allocated at the first reply held.
+     */
+    private ByteBuffer held;
+    /** True while the reader serves a request with another one already buffered behind it. */
+    private boolean holdReplies;
     private final NbdServer server;
     private final NbdBackend backend;
     private final SocketChannel channel;
@@ -72,6 +83,11 @@ final class NbdConnection {
             // client gone, protocol violation, or no direct memory for a WRITE payload: this connection ends,
             // the server goes on
         } finally {
+            try {
+                sendHeld();
+            } catch (IOException e) {
+                // the client is gone
+            }
             awaitIdle();
             if (disc && !backend.isReadOnly()) {
                 try {
@@ -106,6 +122,7 @@ final class NbdConnection {
             return;
         }
         in.compact();
+        sendHeld();
         busyPoll();
         while (in.position() < n) {
             if (channel.read(in) < 0) {
@@ -135,6 +152,32 @@ final class NbdConnection {
         }
     }
 
+    /** Sends a complete reply, or copies it to the held replies when the reader may hold it back. */
+    private void reply(ByteBuffer b) throws IOException {
+        if (!holdReplies || b.remaining() > HOLD_MAX || Thread.currentThread() != thread) {
+            send(b);
+            return;
+        }
+        if (held == null) {
+            held = ByteBuffer.allocateDirect(4 * HOLD_MAX);
+        } else if (b.remaining() > held.remaining()) {
+            sendHeld();
+        }
+        held.put(b);
+    }
+
+    /** Sends the replies held back by the reader (before it waits for the client or stops). */
+    private void sendHeld() throws IOException {
+        if (held != null && held.position() > 0) {
+            held.flip();
+            try {
+                send(held);
+            } finally {
+                held.clear();
+            }
+        }
+    }
+
     private void readFully(ByteBuffer dst) throws IOException {
         if (in.hasRemaining()) {
             int n = Math.min(in.remaining(), dst.remaining());
@@ -147,6 +190,7 @@ final class NbdConnection {
             return;
         }
         if (dst.remaining() >= in.capacity() / 2) {
+            sendHeld();
             while (dst.hasRemaining()) {
                 if (channel.read(dst) < 0) {
                     throw new EOFException("client closed the connection");
@@ -509,7 +553,12 @@ final class NbdConnection {
                 inflightBytes += bytes;
             }
             if (inline) {
-                serve(r);
+                holdReplies = in.remaining() >= 28;
+                try {
+                    serve(r);
+                } finally {
+                    holdReplies = false;
+                }
             } else {
                 try {
                     server.workers().execute(() -> serve(r));
@@ -694,7 +743,7 @@ final class NbdConnection {
             }
             if (together) {
                 buf.position(0).limit(hdr + len);
-                send(buf);
+                reply(buf);
             } else {
                 data.flip();
                 send(h.flip(), data);
@@ -807,7 +856,7 @@ final class NbdConnection {
     private void replyOk(long cookie) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(16);
         b.putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(cookie).flip();
-        send(b);
+        reply(b);
     }
 
     private void replyError(int type, long cookie, int error, String message) throws IOException {
@@ -835,6 +884,7 @@ final class NbdConnection {
     /** Waits (on the reader thread) until a request of {@code bytes} fits the in-flight limits. */
     private synchronized void admit(long bytes) throws IOException {
         while (inflight > 0 && (inflight >= MAX_INFLIGHT_REQUESTS || inflightBytes + bytes > MAX_INFLIGHT_BYTES)) {
+            sendHeld();
             try {
                 wait();
             } catch (InterruptedException e) {

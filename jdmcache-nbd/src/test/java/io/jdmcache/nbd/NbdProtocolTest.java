@@ -328,6 +328,54 @@ class NbdProtocolTest {
     }
 
     @Test
+    void manyRequestsInOneSegmentGetEveryReplyWithItsData() throws IOException {
+        start();
+        try (NbdTestClient c = ready(addr, true, false)) {
+            // 300 writes and reads in one send: the reader finds each next request already buffered, serves
+            // them itself and holds their replies back until it would wait for more input
+            java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
+            java.util.Map<Long, byte[]> wantRead = new java.util.HashMap<>();
+            Set<Long> writes = new HashSet<>();
+            byte[] model = initial.clone();
+            for (int i = 0; i < 300; i++) {
+                long cookie = 10_000 + i;
+                // writes in the first half, reads in the second: NBD does not order requests in flight
+                int off = (i * 7919) % (SIZE / 2 - 8192) + (i % 3 == 0 ? 0 : SIZE / 2);
+                ByteBuffer h = ByteBuffer.allocate(28);
+                if (i % 3 == 0) {
+                    byte[] d = bytes(1000 + i, i);
+                    h.putInt(0x25609513).putShort((short) 0).putShort((short) CMD_WRITE).putLong(cookie)
+                            .putLong(off).putInt(d.length);
+                    batch.write(h.array());
+                    batch.write(d);
+                    System.arraycopy(d, 0, model, off, d.length);
+                    writes.add(cookie);
+                } else {
+                    int len = 1 + (i * 31) % 6000;
+                    h.putInt(0x25609513).putShort((short) 0).putShort((short) CMD_READ).putLong(cookie)
+                            .putLong(off).putInt(len);
+                    batch.write(h.array());
+                    wantRead.put(cookie, Arrays.copyOfRange(model, off, off + len));
+                }
+            }
+            c.rawBytes(batch.toByteArray());
+            Set<Long> gotWrites = new HashSet<>();
+            for (int i = 0; i < 300; i++) {
+                Reply r = c.reply(0);
+                assertThat(r.error()).isZero();
+                if (writes.contains(r.cookie())) {
+                    gotWrites.add(r.cookie());
+                } else {
+                    assertThat(r.data()).as("read %d", r.cookie()).isEqualTo(wantRead.remove(r.cookie()));
+                }
+            }
+            assertThat(gotWrites).isEqualTo(writes);
+            assertThat(wantRead).isEmpty();
+            assertThat(c.read(0, SIZE).data()).isEqualTo(model);
+        }
+    }
+
+    @Test
     void trimZeroesCacheAndFastZero() throws IOException {
         start();
         try (NbdTestClient c = ready(addr, true, false)) {
