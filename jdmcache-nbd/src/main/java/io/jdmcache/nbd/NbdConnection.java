@@ -735,9 +735,7 @@ final class NbdConnection {
             }
             ByteBuffer h = together ? buf.position(0) : ByteBuffer.allocate(hdr);
             if (structured) {
-                h.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) REPLY_FLAG_DONE)
-                        .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.cookie).putInt(8 + len)
-                        .putLong(r.offset);
+                putDataChunkHeader(h, true, r.cookie, r.offset, len);
             } else {
                 h.putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.cookie);
             }
@@ -777,14 +775,19 @@ final class NbdConnection {
                 }
                 done += n;
                 buf.clear();
-                buf.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) (done == len ? REPLY_FLAG_DONE : 0))
-                        .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(r.cookie).putInt(8 + n).putLong(at);
+                putDataChunkHeader(buf, done == len, r.cookie, at, n);
                 buf.position(0).limit(hdr + n);
                 send(buf);
             }
         } finally {
             server.buffers.release(buf);
         }
+    }
+
+    /** The 28-byte header of an OFFSET_DATA chunk carrying {@code len} bytes read at {@code offset}. */
+    private static void putDataChunkHeader(ByteBuffer b, boolean last, long cookie, long offset, int len) {
+        b.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) (last ? REPLY_FLAG_DONE : 0))
+                .putShort((short) REPLY_TYPE_OFFSET_DATA).putLong(cookie).putInt(8 + len).putLong(offset);
     }
 
     /** A buffer from the pool, or null after an EIO reply when direct memory is exhausted (the connection goes on). */
