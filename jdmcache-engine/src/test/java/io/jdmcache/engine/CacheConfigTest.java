@@ -3,7 +3,13 @@ package io.jdmcache.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.statistics.Statistics;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -92,5 +98,44 @@ class CacheConfigTest {
     void recordRefusesOddPolicyArgs() {
         assertThatThrownBy(() -> new CacheConfig(-1, "m", "c", "o", 64, CacheMode.WRITEBACK, 1, true, "smq",
                 List.of("a"))).isInstanceOf(ConfigException.class);
+    }
+
+    /** Tokens a table line is made of, right and wrong: numbers of every size and sign, features, policies. */
+    private static final String[] TOKENS = {"0", "1", "2", "3", "4", "-1", "64", "128", "65", "192", "2097152",
+        "4194304", "99999999999999999999", "9223372036854775807", "0x40", "1e3", "", " ", "cache", "md", "ssd",
+        "hdd", "/dev/x", "writeback", "writethrough", "passthrough", "writearound", "metadata2",
+        "no_discard_passdown", "smq", "mq", "default", "cleaner", "nosuch", "migration_threshold",
+        "sequential_threshold", "random_threshold", "x", "\u00e9", "%s", "\t"};
+
+    /**
+     * Any line, valid or not, either parses into a configuration whose table line parses back to it, or is
+     * refused with a ConfigException whose message is one non-empty line: never another exception.
+     */
+    @Property(tries = 3000)
+    void everyLineParsesAndRoundTripsOrIsRefusedInOneLine(@ForAll long seed) {
+        Random r = new Random(seed);
+        List<String> t = new ArrayList<>();
+        if (r.nextInt(3) == 0) { // the dmsetup prefix, right or wrong
+            t.add(r.nextBoolean() ? "0" : TOKENS[r.nextInt(TOKENS.length)]);
+            t.add(r.nextBoolean() ? "409600" : TOKENS[r.nextInt(TOKENS.length)]);
+            t.add(r.nextBoolean() ? "cache" : TOKENS[r.nextInt(TOKENS.length)]);
+        }
+        // mostly the right shape, with some tokens drawn at random
+        String[] shape = {"md", "ssd", "hdd", "128", "1", "writeback", "smq", "2", "migration_threshold", "4096"};
+        int n = r.nextInt(3) == 0 ? r.nextInt(16) : shape.length;
+        for (int i = 0; i < n; i++) {
+            t.add(i < shape.length && r.nextInt(4) != 0 ? shape[i] : TOKENS[r.nextInt(TOKENS.length)]);
+        }
+        String line = String.join(r.nextInt(8) == 0 ? "  " : " ", t);
+        CacheConfig c;
+        try {
+            c = CacheConfig.parse(line);
+        } catch (ConfigException e) {
+            Statistics.collect("refused");
+            assertThat(e.getMessage()).as("the error for '%s'", line).isNotBlank().doesNotContain("\n");
+            return;
+        }
+        Statistics.collect("parsed");
+        assertThat(CacheConfig.parse(c.toTableLine())).as("'%s' round trip", line).isEqualTo(c);
     }
 }

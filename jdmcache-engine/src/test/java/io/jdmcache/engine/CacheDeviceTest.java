@@ -538,6 +538,53 @@ class CacheDeviceTest {
         }
     }
 
+    /** Random messages, in writeback and in passthrough mode: each is taken or refused in one line. */
+    @Test
+    void anyMessageIsTakenOrRefusedInOneLineAndTheCacheGoesOn() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        String[] words = {"migration_threshold", "invalidate_cblocks", "sequential_threshold", "random_threshold",
+            "migration_threshold", "invalidate_cblocks", "nosuch", "", "0", "1", "-1", "7", "15", "16", "17",
+            "0-16", "3-2", "2-2", "-", "5-", "-3", "1-99999999999999999999", "99999999999999999999", "2048",
+            "4096", "x"};
+        byte[] data = random(4 * BLOCK, 9);
+        int[] outcome = new int[2];
+        for (CacheMode mode : new CacheMode[] {CacheMode.WRITEBACK, CacheMode.PASSTHROUGH}) {
+            try (CacheDevice d = r.open(mode)) {
+                Random rnd = new Random(mode.ordinal());
+                for (int i = 0; i < 2000; i++) {
+                    String[] argv = new String[rnd.nextInt(5)];
+                    for (int k = 0; k < argv.length; k++) {
+                        argv[k] = words[rnd.nextInt(words.length)];
+                    }
+                    try {
+                        d.message(argv);
+                        outcome[0]++;
+                    } catch (ConfigException e) {
+                        outcome[1]++;
+                        assertThat(e.getMessage()).as("the error for %s", Arrays.toString(argv)).isNotBlank()
+                                .doesNotContain("\n");
+                    }
+                    if (mode == CacheMode.WRITEBACK && i == 1000) {
+                        d.write(0, ByteBuffer.wrap(data));
+                    }
+                }
+                assertThat(d.status()).endsWith(" rw -");
+                assertThat(read(d, 0, data.length)).isEqualTo(data);
+            }
+            if (mode == CacheMode.WRITEBACK) { // passthrough needs every block clean
+                drain(r);
+            }
+        }
+        assertThat(outcome[0]).as("messages taken").isPositive();
+        assertThat(outcome[1]).as("messages refused").isPositive();
+    }
+
+    private static void drain(Rig r) throws IOException {
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK, "cleaner")) {
+            waitClean(d);
+        }
+    }
+
     @Test
     void mqAcceptsItsLegacyTunablesInTheTableAndAsMessages() throws IOException {
         Rig r = new Rig(1 << 20, 4 << 20);
