@@ -1,5 +1,6 @@
 package io.jdmcache.cli;
 
+import io.jdmcache.cli.compat.Errors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -46,7 +47,7 @@ public final class Jdmcache implements Runnable {
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println(cmd.getCommandName() + ": " + messageOf(ex));
+            cmd.getErr().println(cmd.getCommandName() + ": " + Errors.describe(ex));
             return 1;
         });
         cl.setParameterExceptionHandler((ex, args) -> {

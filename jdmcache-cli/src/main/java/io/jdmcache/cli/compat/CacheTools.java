@@ -68,6 +68,9 @@ public final class CacheTools {
                 err.println("Invalid command line");
             }
             return 1;
+        } catch (RuntimeException e) {
+            err.println(name + ": " + Errors.describe(e));
+            return 1;
         }
     }
 
