@@ -15,7 +15,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +45,8 @@ class CliFuzzTest {
             "writeback", new String[] {"--metadata-device", "--origin-device", "--fast-device",
                 "--fast-device-offset", "--origin-device-offset", "--buffer-size-meg", "--list-failed-blocks",
                 "--no-metadata-update"},
-            "status", new String[] {"--control", "--human"},
+            "status", new String[] {"--control", "--human", "--map", "--columns", "--rows"},
+            "metrics", new String[] {"--control"},
             "message", new String[] {"--control"}));
 
     static final Map<String, String[]> TOOLS = new TreeMap<>(Map.of(
@@ -107,13 +112,9 @@ class CliFuzzTest {
         }
     }
 
-    String value(Random r, boolean write) {
-        int k = r.nextInt(10);
-        if (k < 5) {
-            return (write && r.nextBoolean() ? outputs.get(r.nextInt(outputs.size()))
-                    : inputs.get(r.nextInt(inputs.size()))).toString();
-        }
-        return VALUES[r.nextInt(VALUES.length)];
+    /** An operand or option value: a file of the test's (to read) or a word. */
+    String value(Random r) {
+        return r.nextBoolean() ? inputs.get(r.nextInt(inputs.size())).toString() : VALUES[r.nextInt(VALUES.length)];
     }
 
     /** A random command line from the command's options, values and paths. */
@@ -124,13 +125,20 @@ class CliFuzzTest {
             int k = r.nextInt(10);
             if (k < 6) {
                 String o = options[r.nextInt(options.length)];
+                if (o.equals("-o") || o.startsWith("--output")) {
+                    // what follows an output option is always a file in the test's folder: a bare word there
+                    // (or the next option, taken as its value) would be a file made in the working directory
+                    String path = (writesOutput && r.nextBoolean() ? outputs.get(r.nextInt(outputs.size()))
+                            : inputs.get(r.nextInt(inputs.size()))).toString();
+                    a.addAll(o.endsWith("=") ? List.of(o + path) : List.of(o, path));
+                    continue;
+                }
                 a.add(o);
-                boolean output = o.equals("-o") || o.startsWith("--output");
                 if (r.nextInt(5) != 0) {
-                    a.add(value(r, output && writesOutput));
+                    a.add(value(r));
                 }
             } else if (k < 9) {
-                a.add(value(r, false));
+                a.add(value(r));
             } else {
                 a.add(r.nextBoolean() ? "--bogus" : "-Z");
             }
@@ -152,9 +160,17 @@ class CliFuzzTest {
         }
     }
 
+    /** The working directory's entries (where a stray relative output path would land). */
+    static Set<String> workingDirectory() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("").toAbsolutePath())) {
+            return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
     @Test
     void everyCommandEndsWithAReasonWhateverTheLine() throws IOException {
         makeFiles();
+        Set<String> before = workingDirectory();
         Random r = new Random(2026);
         int failed = 0;
         int ran = 0;
@@ -196,6 +212,10 @@ class CliFuzzTest {
                 ran++;
             }
         }
+        Set<String> after = workingDirectory();
+        after.removeAll(before);
+        after.remove(".jqwik-database");
+        assertThat(after).as("files made outside the test's folder").isEmpty();
         assertThat(failed).as("most random lines are refused").isGreaterThan(ran / 2).isLessThan(ran);
     }
 }
