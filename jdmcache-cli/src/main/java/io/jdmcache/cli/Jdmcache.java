@@ -13,7 +13,7 @@ import java.io.PrintWriter;
 /** The {@code jdmcache} command: its subcommands and the exit-code and error handling they share. */
 @Command(name = "jdmcache", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Linux dm-cache in Java: metadata tools, a userspace cache engine and an NBD server.",
-        subcommands = {ServeCommand.class, StatusCommand.class, MessageCommand.class, CheckCommand.class, DumpCommand.class, RestoreCommand.class, RepairCommand.class,
+        subcommands = {ServeCommand.class, StatusCommand.class, MetricsCommand.class, MessageCommand.class, CheckCommand.class, DumpCommand.class, RestoreCommand.class, RepairCommand.class,
                 WritebackCommand.class, MetadataSizeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Jdmcache implements Runnable {

@@ -22,13 +22,29 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--human", description = "explain the fields instead")
     boolean human;
 
+    @Option(names = "--map", description = "draw where the cache is: the origin as a grid of cells, each marked "
+            + "with how much of it is cached and whether any of it is dirty")
+    boolean map;
+
+    @Option(names = "--columns", paramLabel = "N", defaultValue = "64",
+            description = "cells per line of the map (1-1024, default 64)")
+    int columns;
+
+    @Option(names = "--rows", paramLabel = "N", defaultValue = "16",
+            description = "lines of the map at most (1-1024, default 16)")
+    int rows;
+
     @Option(names = "--control", paramLabel = "PATH", description = "the server's control socket (default: "
             + Control.DEFAULT_HINT + ")")
     Path control;
 
     @Override
     public Integer call() {
-        return ask(root, control, human ? "status --human" : "status");
+        if (human && map) {
+            root.err.println("status: --human and --map are two different views; pick one");
+            return 1;
+        }
+        return ask(root, control, map ? "status --map " + columns + " " + rows : human ? "status --human" : "status");
     }
 
     static int ask(Jdmcache root, Path control, String request) {

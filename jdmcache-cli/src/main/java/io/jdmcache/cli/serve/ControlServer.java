@@ -15,29 +15,35 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.function.IntSupplier;
 
 /**
  * The local control socket of a running {@code jdmcache serve}: a Unix socket that takes one request line
- * ({@code status}, {@code status --human}, or {@code message WORD...}) and answers with text; an answer that
- * starts with {@code error: } is a failure. Only the local user (socket file mode 0600 via the directory it
+ * ({@code status}, {@code status --human}, {@code status --map [COLUMNS [ROWS]]}, {@code metrics}, or
+ * {@code message WORD...}) and answers with text; an answer that starts with {@code error: } is a failure. Only the local user (socket file mode 0600 via the directory it
  * lives in) can reach it.
  */
 public final class ControlServer implements AutoCloseable {
     private final Path path;
     private final CacheDevice cache;
+    private final IntSupplier connections;
     private final ServerSocketChannel listener;
     private final Thread thread;
 
-    private ControlServer(Path path, CacheDevice cache, ServerSocketChannel listener) {
+    private ControlServer(Path path, CacheDevice cache, IntSupplier connections, ServerSocketChannel listener) {
         this.path = path;
         this.cache = cache;
+        this.connections = connections;
         this.listener = listener;
         this.thread = new Thread(this::acceptLoop, "jdmcache-control");
         thread.setDaemon(true);
     }
 
-    /** Listens on {@code path} (a stale socket file there is replaced). */
-    public static ControlServer start(Path path, CacheDevice cache) throws IOException {
+    /**
+     * Listens on {@code path} (a stale socket file there is replaced); {@code connections} tells the metrics how
+     * many clients the NBD server has.
+     */
+    public static ControlServer start(Path path, CacheDevice cache, IntSupplier connections) throws IOException {
         if (Files.exists(path) && !isLive(path)) {
             Files.delete(path);
         }
@@ -49,7 +55,7 @@ public final class ControlServer implements AutoCloseable {
             throw new IOException("cannot listen on the control socket " + path + ": " + e.getMessage()
                     + (Files.exists(path) ? " (another jdmcache serve uses it; pass --control PATH)" : ""), e);
         }
-        ControlServer s = new ControlServer(path, cache, ch);
+        ControlServer s = new ControlServer(path, cache, connections, ch);
         s.thread.start();
         return s;
     }
@@ -73,7 +79,7 @@ public final class ControlServer implements AutoCloseable {
                 BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(c),
                         StandardCharsets.UTF_8));
                 String line = in.readLine();
-                String answer = answer(line == null ? "" : line.strip());
+                String answer = answer(cache, connections, line == null ? "" : line.strip());
                 OutputStream out = Channels.newOutputStream(c);
                 out.write(answer.getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -86,10 +92,10 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /** The answer to one request line. */
-    String answer(String request) {
+    static String answer(CacheDevice cache, IntSupplier connections, String request) {
         String[] words = request.isEmpty() ? new String[0] : request.split("\\s+");
         if (words.length == 0) {
-            return "error: empty request (status, status --human, message WORD...)\n";
+            return "error: empty request (" + REQUESTS + ")\n";
         }
         try {
             switch (words[0]) {
@@ -98,7 +104,15 @@ public final class ControlServer implements AutoCloseable {
                     if (words.length > 1 && words[1].equals("--human")) {
                         return StatusText.human(status, cache.blockBytes()) + "\n";
                     }
+                    if (words.length > 1 && words[1].equals("--map")) {
+                        int columns = words.length > 2 ? mapSize(words[2], "columns", 1, 1024) : 64;
+                        int rows = words.length > 3 ? mapSize(words[3], "rows", 1, 1024) : 16;
+                        return CacheMap.render(cache, columns, rows);
+                    }
                     return "0 " + (cache.size() / 512) + " cache " + status + "\n";
+                }
+                case "metrics" -> {
+                    return Metrics.prometheus(cache, connections.getAsInt());
                 }
                 case "message" -> {
                     if (words.length < 2) {
@@ -108,13 +122,29 @@ public final class ControlServer implements AutoCloseable {
                     return "";
                 }
                 default -> {
-                    return "error: unknown request '" + words[0] + "' (status, status --human, message WORD...)\n";
+                    return "error: unknown request '" + words[0] + "' (" + REQUESTS + ")\n";
                 }
             }
         } catch (IOException | RuntimeException e) {
             String m = e.getMessage();
             return "error: " + (m == null ? e.getClass().getSimpleName() : m) + "\n";
         }
+    }
+
+    private static final String REQUESTS = "status, status --human, status --map [COLUMNS [ROWS]], metrics, "
+            + "message WORD...";
+
+    private static int mapSize(String word, String what, int min, int max) {
+        int v;
+        try {
+            v = Integer.parseInt(word);
+        } catch (NumberFormatException e) {
+            v = -1;
+        }
+        if (v < min || v > max) {
+            throw new IllegalArgumentException("map " + what + " '" + word + "': a number from " + min + " to " + max);
+        }
+        return v;
     }
 
     /** Sends one request to the server on {@code path} and returns its answer. */

@@ -116,6 +116,15 @@ class ServeTest {
                     .isZero();
             assertThat(jdmcache("status", "--control", control.toString()).out())
                     .contains("migration_threshold 4096");
+            Run map = jdmcache("status", "--map", "--columns", "32", "--rows", "4", "--control", control.toString());
+            assertThat(map.rc()).as(map.out()).isZero();
+            assertThat(map.out()).startsWith("origin 1 GiB in 128 cells of 8 MiB").contains("|");
+            assertThat(map.out().lines().filter(l -> l.endsWith("|")).count()).isEqualTo(4);
+            Run metrics = jdmcache("metrics", "--control", control.toString());
+            assertThat(metrics.rc()).as(metrics.out()).isZero();
+            assertThat(metrics.out()).contains("# TYPE jdmcache_read_hits_total counter\n")
+                    .contains("jdmcache_cache_blocks 2048\n").contains("jdmcache_metadata_mode{mode=\"rw\"} 1\n")
+                    .contains("jdmcache_nbd_connections ");
             Run bad = jdmcache("message", "--control", control.toString(), "no_such_thing", "1");
             assertThat(bad.rc()).isEqualTo(1);
             assertThat(bad.out()).contains("no_such_thing");
