@@ -141,7 +141,7 @@ final class ServeCommand implements Callable<Integer> {
         ControlServer ctl;
         SocketAddress bound;
         try {
-            ctl = ControlServer.start(controlPath, dev, server::connectionCount);
+            ctl = ControlServer.start(controlPath, dev, server);
         } catch (IOException e) {
             root.err.println("serve: " + e.getMessage());
             dev.close();

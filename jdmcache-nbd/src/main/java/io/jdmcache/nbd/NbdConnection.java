@@ -517,6 +517,7 @@ final class NbdConnection {
             if (magic != REQUEST_MAGIC) {
                 return false; // cannot resynchronise: hard disconnect
             }
+            server.stats.request(type);
             ByteBuffer payload = null;
             long bytes = type == CMD_WRITE || type == CMD_READ ? Math.min(length, MAX_PAYLOAD) : 0;
             if (type == CMD_WRITE) {
@@ -649,6 +650,11 @@ final class NbdConnection {
     }
 
     private void serve(Request r) {
+        if (r.type == CMD_READ) {
+            server.stats.read(r.length);
+        } else if (r.type == CMD_WRITE) {
+            server.stats.written(r.length);
+        }
         try {
             execute(r);
         } catch (IOException e) {
@@ -863,6 +869,7 @@ final class NbdConnection {
     }
 
     private void replyError(int type, long cookie, int error, String message) throws IOException {
+        server.stats.error();
         if (structured) {
             byte[] m = message == null ? new byte[0] : message.getBytes(StandardCharsets.UTF_8);
             if (m.length > 4096) {

@@ -100,6 +100,7 @@ public final class NbdServer implements Closeable {
     private final NbdBackend backend;
     private final Options options;
     final BufferPool buffers = new BufferPool();
+    final NbdStats stats = new NbdStats();
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
     private final ExecutorService workers;
@@ -175,6 +176,11 @@ public final class NbdServer implements Closeable {
         return boundAddress;
     }
 
+    /** The request counters of all connections since the server started. */
+    public NbdStats stats() {
+        return stats;
+    }
+
     /** Number of connections currently open (handshaking or transmitting). */
     public int connectionCount() {
         return connections.size();
@@ -204,6 +210,7 @@ public final class NbdServer implements Closeable {
             }
             NbdConnection conn = new NbdConnection(this, c);
             connections.add(conn);
+            stats.accepted();
             if (stopping) { // raced with stop(): do not serve it
                 connections.remove(conn);
                 closeQuietly(c);

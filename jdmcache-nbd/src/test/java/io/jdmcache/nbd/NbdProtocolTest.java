@@ -449,6 +449,29 @@ class NbdProtocolTest {
     }
 
     @Test
+    void statsCountRequestsBytesErrorsAndConnections() throws IOException {
+        start();
+        try (NbdTestClient c = ready(addr, true, false)) {
+            c.read(0, 4096);
+            c.read(8192, 100);
+            assertThat(c.write(0, new byte[512], 0).error()).isZero();
+            assertThat(c.command(CMD_FLUSH, 0, 0, 0).error()).isZero();
+            assertThat(c.command(CMD_READ, 0, SIZE, 512).error()).isEqualTo(EINVAL);
+            assertThat(c.command(99, 0, 0, 0).error()).isEqualTo(EINVAL);
+        }
+        try (NbdTestClient c = ready(addr, false, false)) {
+            assertThat(c.command(CMD_TRIM, 0, 0, 4096).error()).isZero();
+        }
+        NbdStats s = server.stats();
+        assertThat(s.requests()).containsEntry("read", 3L).containsEntry("write", 1L).containsEntry("flush", 1L)
+                .containsEntry("trim", 1L).containsEntry("other", 1L).containsEntry("write_zeroes", 0L);
+        assertThat(s.readBytes()).as("the refused read is not counted").isEqualTo(4196);
+        assertThat(s.writtenBytes()).isEqualTo(512);
+        assertThat(s.errors()).isEqualTo(2);
+        assertThat(s.connectionsAccepted()).isEqualTo(2);
+    }
+
+    @Test
     void protocolViolationsCloseOnlyThatConnection() throws IOException {
         start();
         try (NbdTestClient other = ready(addr, true, false)) {

@@ -1,6 +1,7 @@
 package io.jdmcache.cli.serve;
 
 import io.jdmcache.engine.CacheDevice;
+import io.jdmcache.nbd.NbdServer;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.function.IntSupplier;
 
 /**
  * The local control socket of a running {@code jdmcache serve}: a Unix socket that takes one request line
@@ -26,24 +26,23 @@ import java.util.function.IntSupplier;
 public final class ControlServer implements AutoCloseable {
     private final Path path;
     private final CacheDevice cache;
-    private final IntSupplier connections;
+    private final NbdServer nbd;
     private final ServerSocketChannel listener;
     private final Thread thread;
 
-    private ControlServer(Path path, CacheDevice cache, IntSupplier connections, ServerSocketChannel listener) {
+    private ControlServer(Path path, CacheDevice cache, NbdServer nbd, ServerSocketChannel listener) {
         this.path = path;
         this.cache = cache;
-        this.connections = connections;
+        this.nbd = nbd;
         this.listener = listener;
         this.thread = new Thread(this::acceptLoop, "jdmcache-control");
         thread.setDaemon(true);
     }
 
     /**
-     * Listens on {@code path} (a stale socket file there is replaced); {@code connections} tells the metrics how
-     * many clients the NBD server has.
+     * Listens on {@code path} (a stale socket file there is replaced); the metrics include {@code nbd}'s.
      */
-    public static ControlServer start(Path path, CacheDevice cache, IntSupplier connections) throws IOException {
+    public static ControlServer start(Path path, CacheDevice cache, NbdServer nbd) throws IOException {
         if (Files.exists(path) && !isLive(path)) {
             Files.delete(path);
         }
@@ -55,7 +54,7 @@ public final class ControlServer implements AutoCloseable {
             throw new IOException("cannot listen on the control socket " + path + ": " + e.getMessage()
                     + (Files.exists(path) ? " (another jdmcache serve uses it; pass --control PATH)" : ""), e);
         }
-        ControlServer s = new ControlServer(path, cache, connections, ch);
+        ControlServer s = new ControlServer(path, cache, nbd, ch);
         s.thread.start();
         return s;
     }
@@ -79,7 +78,7 @@ public final class ControlServer implements AutoCloseable {
                 BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(c),
                         StandardCharsets.UTF_8));
                 String line = in.readLine();
-                String answer = answer(cache, connections, line == null ? "" : line.strip());
+                String answer = answer(cache, nbd, line == null ? "" : line.strip());
                 OutputStream out = Channels.newOutputStream(c);
                 out.write(answer.getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -91,8 +90,8 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** The answer to one request line. */
-    static String answer(CacheDevice cache, IntSupplier connections, String request) {
+    /** The answer to one request line ({@code nbd} may be null: no NBD metrics). */
+    static String answer(CacheDevice cache, NbdServer nbd, String request) {
         String[] words = request.isEmpty() ? new String[0] : request.split("\\s+");
         if (words.length == 0) {
             return "error: empty request (" + REQUESTS + ")\n";
@@ -112,7 +111,7 @@ public final class ControlServer implements AutoCloseable {
                     return "0 " + (cache.size() / 512) + " cache " + status + "\n";
                 }
                 case "metrics" -> {
-                    return Metrics.prometheus(cache, connections.getAsInt());
+                    return Metrics.prometheus(cache, nbd);
                 }
                 case "message" -> {
                     if (words.length < 2) {

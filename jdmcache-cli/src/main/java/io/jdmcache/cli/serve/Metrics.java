@@ -2,6 +2,9 @@ package io.jdmcache.cli.serve;
 
 import io.jdmcache.engine.CacheDevice;
 import io.jdmcache.metadata.CacheStats;
+import io.jdmcache.nbd.NbdServer;
+import io.jdmcache.nbd.NbdStats;
+import java.util.Map;
 
 /**
  * The running cache's counters and gauges in the Prometheus text exposition format ({@code jdmcache metrics}),
@@ -12,10 +15,10 @@ public final class Metrics {
     }
 
     /**
-     * @param dev         the cache
-     * @param connections NBD connections open now, or -1 when not known
+     * @param dev the cache
+     * @param nbd the NBD server that serves it, or null (then the NBD metrics are left out)
      */
-    public static String prometheus(CacheDevice dev, int connections) {
+    public static String prometheus(CacheDevice dev, NbdServer nbd) {
         StringBuilder sb = new StringBuilder();
         CacheStats s = dev.stats();
         counter(sb, "read_hits_total", "Reads served from the cache device.", s.readHits());
@@ -49,8 +52,20 @@ public final class Metrics {
         }
         gauge(sb, "needs_check", "1 when the metadata asks for cache_check before the next use.",
                 f.length > 0 && f[f.length - 1].equals("needs_check") ? 1 : 0);
-        if (connections >= 0) {
-            gauge(sb, "nbd_connections", "NBD client connections open now.", connections);
+        if (nbd != null) {
+            NbdStats n = nbd.stats();
+            gauge(sb, "nbd_connections", "NBD client connections open now.", nbd.connectionCount());
+            counter(sb, "nbd_connections_total", "NBD client connections accepted.", n.connectionsAccepted());
+            header(sb, "nbd_requests_total", "NBD requests received, by command.", "counter");
+            for (Map.Entry<String, Long> e : n.requests().entrySet()) {
+                sb.append("jdmcache_nbd_requests_total{command=\"").append(e.getKey()).append("\"} ")
+                        .append(e.getValue()).append('\n');
+            }
+            counter(sb, "nbd_errors_total", "NBD requests answered with an error.", n.errors());
+            counter(sb, "nbd_read_bytes_total", "Bytes of the NBD READ requests that passed validation.",
+                    n.readBytes());
+            counter(sb, "nbd_written_bytes_total", "Bytes of the NBD WRITE requests that passed validation.",
+                    n.writtenBytes());
         }
         return sb.toString();
     }

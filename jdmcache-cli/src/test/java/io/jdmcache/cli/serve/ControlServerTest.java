@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jdmcache.engine.CacheConfig;
 import io.jdmcache.engine.CacheDevice;
 import io.jdmcache.engine.EngineOptions;
+import io.jdmcache.nbd.NbdServer;
 import io.jdmcache.pdata.io.MemoryBlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -100,7 +101,8 @@ class ControlServerTest {
         assertThat(CacheMap.glyph(1, 1, 4)).isEqualTo('D');
     }
 
-    static final Pattern SAMPLE = Pattern.compile("jdmcache_([a-z_]+)(\\{mode=\"(rw|ro|fail)\"\\})? (-?\\d+)");
+    static final Pattern SAMPLE =
+            Pattern.compile("jdmcache_([a-z_]+)(\\{(?:mode|command)=\"([a-z_]+)\"\\})? (-?\\d+)");
 
     /** Parses the exposition: every sample must follow its HELP and TYPE lines and be a whole number. */
     static Map<String, Long> parse(String text) {
@@ -135,7 +137,8 @@ class ControlServerTest {
             d.read(0, b);
             b.clear();
             d.read(40L * BLOCK, b);
-            Map<String, Long> m = parse(ControlServer.answer(d, () -> 3, "metrics"));
+            NbdServer nbd = new NbdServer(new CacheBackend(d, false), NbdServer.Options.defaults());
+            Map<String, Long> m = parse(ControlServer.answer(d, nbd, "metrics"));
             assertThat(m).containsEntry("cache_blocks", 16L).containsEntry("cache_blocks_used", 9L)
                     .containsEntry("dirty_blocks", 4L).containsEntry("block_size_bytes", (long) BLOCK)
                     .containsEntry("origin_size_bytes", 4L << 20).containsEntry("read_hits_total", 1L)
@@ -143,11 +146,15 @@ class ControlServerTest {
                     .containsEntry("write_misses_total", 9L) // the stats persist across the clean restarts
                     .containsEntry("promotions_total", 4L).containsEntry("metadata_mode.rw", 1L)
                     .containsEntry("metadata_mode.ro", 0L).containsEntry("metadata_mode.fail", 0L)
-                    .containsEntry("needs_check", 0L).containsEntry("nbd_connections", 3L)
+                    .containsEntry("needs_check", 0L).containsEntry("nbd_connections", 0L)
+                    .containsEntry("nbd_requests_total.read", 0L).containsEntry("nbd_requests_total.other", 0L)
+                    .containsEntry("nbd_errors_total", 0L)
                     .containsEntry("migration_threshold_sectors", 2048L);
             String[] status = d.status().split(" ");
             assertThat(m.get("metadata_blocks_used") + "/" + m.get("metadata_blocks")).isEqualTo(status[1]);
             assertThat(m.get("metadata_commits_total")).isEqualTo(d.commits());
+            assertThat(parse(ControlServer.answer(d, null, "metrics")).keySet()).as("no server, no NBD metrics")
+                    .noneMatch(k -> k.startsWith("nbd_"));
         }
     }
 
@@ -164,6 +171,6 @@ class ControlServerTest {
     }
 
     static String answer(CacheDevice d, String request) {
-        return ControlServer.answer(d, () -> 0, request);
+        return ControlServer.answer(d, null, request);
     }
 }
