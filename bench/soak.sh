@@ -43,7 +43,7 @@ for _ in $(seq 100); do [ -S "$work/control.sock" ] && break; sleep 0.1; done
 echo "soak: ${seconds} s of fio randrw (verified) over a ${origin_mib} MiB origin behind a ${cache_mib} MiB cache"
 fio --name=soak --ioengine=nbd --uri="nbd://127.0.0.1:$port/" --rw=randrw --rwmixread=70 \
   --random_distribution=zipf:0.8 --bs=16k --iodepth=8 --numjobs=2 --size="${origin_mib}m" --time_based \
-  --runtime="$seconds" --verify=crc32c --verify_backlog=32 --verify_fatal=1 --randrepeat=0 \
+  --runtime="$seconds" --verify=crc32c --verify_backlog=32 --verify_fatal=1 --verify_state_save=0 --randrepeat=0 \
   --group_reporting > "$work/fio.out" 2>&1 &
 fpid=$!
 printf '%6s %10s %10s %10s %10s %8s %8s %6s\n' time read-hits read-miss write-hits write-miss demoted promoted dirty

@@ -237,7 +237,8 @@ class NbdFuzzTest {
             case 2 -> request(s, CMD_FLUSH, 0, cookie, 0, 0, null);
             case 3 -> request(s, CMD_TRIM, r.nextBoolean() ? FLAG_FUA : 0, cookie, off, len, null);
             case 4 -> request(s, CMD_WRITE_ZEROES, (r.nextBoolean() ? FLAG_NO_HOLE : 0)
-                    | (r.nextBoolean() ? FLAG_FAST_ZERO : 0) | (r.nextInt(4) == 0 ? FLAG_FUA : 0), cookie, off, len, null);
+                    | (r.nextBoolean() ? FLAG_FAST_ZERO : 0) | (r.nextInt(4) == 0 ? FLAG_FUA : 0),
+                    cookie, off, len, null);
             case 5 -> request(s, CMD_BLOCK_STATUS, r.nextBoolean() ? FLAG_REQ_ONE : 0, cookie, off, len, null);
             case 6 -> request(s, CMD_CACHE, 0, cookie, off, len, null);
             default -> { // reads, some of them of the guard (which nothing may change)

@@ -12,7 +12,8 @@ public final class Errors {
      * is (those name what is at fault); anything else is a bug of ours and says so, still without a stack trace.
      */
     public static String describe(Throwable t) {
-        if (t instanceof IOException || t instanceof IllegalArgumentException && !(t instanceof NumberFormatException)) {
+        boolean refusedArgument = t instanceof IllegalArgumentException && !(t instanceof NumberFormatException);
+        if (t instanceof IOException || refusedArgument) {
             String m = t.getMessage();
             return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
         }

@@ -20,8 +20,8 @@ import java.util.Arrays;
 /**
  * The local control socket of a running {@code jdmcache serve}: a Unix socket that takes one request line
  * ({@code status}, {@code status --human}, {@code status --map [COLUMNS [ROWS]]}, {@code metrics}, or
- * {@code message WORD...}) and answers with text; an answer that starts with {@code error: } is a failure. Only the local user (socket file mode 0600 via the directory it
- * lives in) can reach it.
+ * {@code message WORD...}) and answers with text; an answer that starts with {@code error: } is a failure.
+ * Only the local user (socket file mode 0600 via the directory it lives in) can reach it.
  */
 public final class ControlServer implements AutoCloseable {
     private final Path path;
