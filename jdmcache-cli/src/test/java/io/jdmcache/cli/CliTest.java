@@ -86,6 +86,21 @@ class CliTest {
         assertThat(nan.err()).contains("12k");
     }
 
+    /** Metadata that never recorded a policy (the kernel's, or ours, before a clean shutdown) has an empty name. */
+    @Test
+    void aDumpWithNoPolicyNameRestoresAndDumpsTheSame(@TempDir Path dir) throws Exception {
+        Path img = dir.resolve("a.img");
+        Files.write(img, Vectors.image("small-v1"));
+        String xml = run("dump", img.toString()).out().replace("policy=\"smq\"", "policy=\"\"");
+        assertThat(xml).contains("policy=\"\"");
+        Path x = Files.writeString(dir.resolve("a.xml"), xml);
+        Path out = Files.write(dir.resolve("b.img"), new byte[5 << 20]);
+        Run r = run("restore", "-q", "-i", x.toString(), "-o", out.toString());
+        assertThat(r.rc()).as(r.err()).isZero();
+        assertThat(run("dump", out.toString()).out()).isEqualTo(xml);
+        assertThat(run("check", out.toString()).rc()).isZero();
+    }
+
     @Test
     void unknownCommandsAndOptionsFailWithOneLineAndRc1() {
         Run r = run("frobnicate");

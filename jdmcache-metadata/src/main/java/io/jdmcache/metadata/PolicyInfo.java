@@ -1,7 +1,8 @@
 package io.jdmcache.metadata;
 
 /**
- * A policy's identity as the metadata stores it: name (at most 15 characters), version triple and hint
+ * A policy's identity as the metadata stores it: name (at most 15 printable characters; empty in metadata that
+ * never recorded a policy, as the kernel leaves it until the first clean shutdown), version triple and hint
  * size in bytes. Stored hints are offered back only to a policy with the same name, major version and
  * hint size.
  */
@@ -9,8 +10,9 @@ public record PolicyInfo(String name, int major, int minor, int patch, int hintS
     public static final int MAX_NAME = 15;
 
     public PolicyInfo {
-        if (name.isEmpty() || name.length() > MAX_NAME) {
-            throw new IllegalArgumentException("policy name '" + name + "' must be 1.." + MAX_NAME + " characters");
+        if (name.length() > MAX_NAME) {
+            throw new IllegalArgumentException("policy name '" + name + "' is longer than " + MAX_NAME
+                    + " characters");
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);

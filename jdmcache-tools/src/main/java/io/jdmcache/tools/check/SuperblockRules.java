@@ -36,6 +36,15 @@ public final class SuperblockRules {
         }
         if (!Superblock.policyNameTerminated(raw)) {
             out.add("policy name is not null terminated");
+        } else {
+            for (int i = 0; raw[44 + i] != 0; i++) {
+                int c = raw[44 + i] & 0xff;
+                if (c < 0x21 || c > 0x7e) {
+                    out.add("policy name has a byte outside printable ASCII: 0x" + Integer.toHexString(c)
+                            + " at position " + i);
+                    break;
+                }
+            }
         }
         int hs = sb.policyHintSize();
         if (hs != 0 && hs != 4) {

@@ -1,0 +1,191 @@
+package io.jdmcache.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jdmcache.metadata.Superblock;
+import io.jdmcache.pdata.array.ArrayBlock;
+import io.jdmcache.pdata.block.Checksums;
+import io.jdmcache.pdata.node.BtreeNode;
+import io.jdmcache.pdata.sm.BitmapBlock;
+import io.jdmcache.pdata.sm.IndexBlock;
+import io.jdmcache.pdata.testing.Vectors;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Damaged metadata through the tools, in-process: each try takes a good image (format 1 or 2) and damages it
+ * one way (bytes flipped; bytes changed under a checksum made valid again, so only the structure checks can
+ * notice; a block zeroed; a block copied over another; the file cut short), then runs check, dump, dump
+ * --repair and repair on it. Whatever the damage:
+ * <ul>
+ *   <li>no command reports an internal error or an exception;</li>
+ *   <li>an image that check passes dumps, and its dump restores to an image that dumps the same (but for the
+ *       uuid, which restore leaves empty as cache_restore does);</li>
+ *   <li>what repair writes passes check, and what dump --repair salvages restores to an image that passes
+ *       check.</li>
+ * </ul>
+ */
+class CorruptImageFuzzTest {
+    static final int BLOCK = 4096;
+    static final int[] SALTS = {Superblock.SALT, BtreeNode.SALT, ArrayBlock.SALT, IndexBlock.SALT, BitmapBlock.SALT};
+
+    @TempDir
+    Path dir;
+
+    record Run(int rc, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = Jdmcache.run(args, new PrintStream(out, true), new PrintStream(err, true));
+        Run r = new Run(rc, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        assertThat(r.out() + r.err()).as("%s", String.join(" ", args)).doesNotContain("internal error")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+        return r;
+    }
+
+    /** The salt whose checksum a block carries, or 0 for a block that is not in use. */
+    static int saltOf(byte[] image, int block) {
+        byte[] b = Arrays.copyOfRange(image, block * BLOCK, (block + 1) * BLOCK);
+        for (int salt : SALTS) {
+            if (Checksums.stored(b) == Checksums.compute(b, salt)) {
+                return salt;
+            }
+        }
+        return 0;
+    }
+
+    /** Damages a copy of {@code image}; returns the damaged bytes and says what was done in {@code what}. */
+    static byte[] damage(byte[] image, List<Integer> used, Random r, StringBuilder what) {
+        byte[] d = image.clone();
+        int blk = r.nextInt(3) == 0 ? r.nextInt(image.length / BLOCK) : used.get(r.nextInt(used.size()));
+        int at = blk * BLOCK;
+        switch (r.nextInt(5)) {
+            case 0 -> {
+                int n = 1 + r.nextInt(8);
+                for (int i = 0; i < n; i++) {
+                    d[at + r.nextInt(BLOCK)] ^= (byte) (1 << r.nextInt(8));
+                }
+                what.append(n).append(" bits flipped in block ").append(blk);
+            }
+            case 1 -> {
+                int salt = saltOf(image, blk);
+                int n = 1 + r.nextInt(4);
+                for (int i = 0; i < n; i++) {
+                    int off = 4 + (r.nextBoolean() ? r.nextInt(64) : r.nextInt(BLOCK - 4));
+                    d[at + off] = (byte) (r.nextBoolean() ? r.nextInt(256) : r.nextBoolean() ? 0 : 0xff);
+                }
+                if (salt != 0) {
+                    byte[] b = Arrays.copyOfRange(d, at, at + BLOCK);
+                    Checksums.stamp(b, salt);
+                    System.arraycopy(b, 0, d, at, BLOCK);
+                }
+                what.append(n).append(" bytes changed in block ").append(blk).append(salt != 0 ? ", checksum redone" : "");
+            }
+            case 2 -> {
+                Arrays.fill(d, at, at + BLOCK, (byte) 0);
+                what.append("block ").append(blk).append(" zeroed");
+            }
+            case 3 -> {
+                int from = used.get(r.nextInt(used.size()));
+                System.arraycopy(image, from * BLOCK, d, at, BLOCK);
+                what.append("block ").append(from).append(" copied over block ").append(blk);
+            }
+            default -> {
+                int len = r.nextBoolean() ? r.nextInt(used.get(used.size() - 1) + 1) * BLOCK
+                        : r.nextInt(image.length);
+                what.append("cut to ").append(len).append(" bytes");
+                return Arrays.copyOf(d, len);
+            }
+        }
+        return d;
+    }
+
+    @Test
+    void damagedImagesNeverBreakTheToolsAndRepairsAlwaysCheck() throws IOException {
+        Map<String, byte[]> images = new HashMap<>();
+        Map<String, List<Integer>> usedBlocks = new HashMap<>();
+        for (String name : new String[] {"small-v1", "small-v2", "nomap-v2"}) {
+            byte[] img = Vectors.image(name);
+            List<Integer> used = new ArrayList<>();
+            for (int b = 0; b < img.length / BLOCK; b++) {
+                if (saltOf(img, b) != 0) {
+                    used.add(b);
+                }
+            }
+            assertThat(used).as(name + " has blocks in use").contains(0);
+            images.put(name, img);
+            usedBlocks.put(name, used);
+        }
+        String[] names = images.keySet().stream().sorted().toArray(String[]::new);
+        // -Djdmcache.fuzz.seed and -Djdmcache.fuzz.tries for longer hunts
+        long seed = Long.getLong("jdmcache.fuzz.seed", 20261202L);
+        int tries = Integer.getInteger("jdmcache.fuzz.tries", 120);
+        Random r = new Random(seed);
+        Path img = dir.resolve("img");
+        Path out = dir.resolve("out");
+        Path xml = dir.resolve("x.xml");
+        int[] outcomes = new int[4];
+        for (int i = 0; i < tries; i++) {
+            String name = names[r.nextInt(names.length)];
+            StringBuilder what = new StringBuilder(name).append(": ");
+            Files.write(img, damage(images.get(name), usedBlocks.get(name), r, what));
+            String ctx = what.toString();
+            String version = name.endsWith("v2") ? "2" : "1";
+
+            Run check = run("check", img.toString());
+            Run dump = run("dump", img.toString());
+            if (check.rc() == 0) {
+                outcomes[0]++;
+                assertThat(dump.rc()).as("dump of an image check passes (%s): %s", ctx, dump.err()).isZero();
+            }
+            if (dump.rc() == 0) {
+                outcomes[1]++;
+                Files.writeString(xml, dump.out());
+                Files.write(out, new byte[5 << 20]);
+                Run restore = run("restore", "-q", "--metadata-version", version, "-i", xml.toString(), "-o",
+                        out.toString());
+                assertThat(restore.rc()).as("restore of the dump (%s): %s", ctx, restore.err()).isZero();
+                // restore leaves the uuid empty, as cache_restore does (the kernel never sets one)
+                assertThat(run("dump", out.toString()).out()).as("dump, restore, dump (%s)", ctx)
+                        .isEqualTo(dump.out().replaceFirst("uuid=\"[^\"]*\"", "uuid=\"\""));
+            }
+            Run salvage = run("dump", "--repair", img.toString());
+            if (salvage.rc() == 0) {
+                outcomes[2]++;
+                Files.writeString(xml, salvage.out());
+                Files.write(out, new byte[5 << 20]);
+                Run restore = run("restore", "-q", "--metadata-version", version, "-i", xml.toString(), "-o",
+                        out.toString());
+                assertThat(restore.rc()).as("restore of dump --repair (%s): %s", ctx, restore.err()).isZero();
+                Run again = run("check", out.toString());
+                assertThat(again.rc()).as("check of restored salvage (%s): %s", ctx, again.err()).isZero();
+            }
+            Files.write(out, new byte[5 << 20]);
+            Run repair = run("repair", "-q", "-i", img.toString(), "-o", out.toString());
+            if (repair.rc() == 0) {
+                outcomes[3]++;
+                Run again = run("check", out.toString());
+                assertThat(again.rc()).as("check of the repair (%s): %s", ctx, again.err()).isZero();
+            }
+        }
+        System.out.printf("damaged images: %d, check passed %d, dump %d, dump --repair %d, repair %d (seed %d)%n",
+                tries, outcomes[0], outcomes[1], outcomes[2], outcomes[3], seed);
+        // the damage must hit both ways: some images stay usable, some do not
+        assertThat(outcomes[0]).as("images check passed").isPositive().isLessThan(tries);
+        assertThat(outcomes[3]).as("images repaired").isPositive();
+    }
+}
