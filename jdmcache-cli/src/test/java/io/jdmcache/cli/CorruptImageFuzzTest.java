@@ -188,4 +188,110 @@ class CorruptImageFuzzTest {
         assertThat(outcomes[0]).as("images check passed").isPositive().isLessThan(tries);
         assertThat(outcomes[3]).as("images repaired").isPositive();
     }
+
+    static final String[] TOKENS = {"0", "1", "-1", "7", "64", "127", "1023", "1024", "4294967296",
+        "99999999999999999999", "0x10", "1e3", "", " 5", "true", "false", "maybe", "smq", "AAAAAA==", "!!!!", "&amp;",
+        "\u00e9"};
+    static final String[] GARBAGE = {"<foo/>", "<mapping/>", "&", "<superblock>", "</mappings>", "<!-- c -->",
+        "<?pi x?>", "<hint cache_block=\"0\" data=\"!!!!\"/>", "x", "<mapping cache_block=\"1\"/>",
+        "<discard dbegin=\"5\" dend=\"2\"/>", "<![CDATA[x]]>"};
+
+    /** Damages an XML dump line by line: a value, an attribute, a line duplicated, dropped, moved, cut, added. */
+    static String damageXml(String xml, Random r, StringBuilder what) {
+        List<String> lines = new ArrayList<>(List.of(xml.split("\n", -1)));
+        int i = r.nextInt(lines.size() - 1);
+        String line = lines.get(i);
+        switch (r.nextInt(7)) {
+            case 0 -> {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("=\"[^\"]*\"").matcher(line);
+                List<int[]> spans = new ArrayList<>();
+                while (m.find()) {
+                    spans.add(new int[] {m.start(), m.end()});
+                }
+                if (spans.isEmpty()) {
+                    return damageXml(xml, r, what);
+                }
+                int[] sp = spans.get(r.nextInt(spans.size()));
+                String t = TOKENS[r.nextInt(TOKENS.length)];
+                lines.set(i, line.substring(0, sp[0]) + "=\"" + t + "\"" + line.substring(sp[1]));
+                what.append("value set to '").append(t).append("' on line ").append(i + 1);
+            }
+            case 1 -> {
+                String cut = line.replaceFirst(" [a-z_]+=\"[^\"]*\"", "");
+                if (cut.equals(line)) {
+                    return damageXml(xml, r, what);
+                }
+                lines.set(i, cut);
+                what.append("an attribute dropped on line ").append(i + 1);
+            }
+            case 2 -> {
+                lines.add(i, line);
+                what.append("line ").append(i + 1).append(" twice");
+            }
+            case 3 -> {
+                lines.remove(i);
+                what.append("line ").append(i + 1).append(" dropped");
+            }
+            case 4 -> {
+                int j = r.nextInt(lines.size() - 1);
+                lines.set(i, lines.get(j));
+                lines.set(j, line);
+                what.append("lines ").append(i + 1).append(" and ").append(j + 1).append(" swapped");
+            }
+            case 5 -> {
+                String all = String.join("\n", lines);
+                int at = r.nextInt(all.length());
+                what.append("cut after ").append(at).append(" characters");
+                return all.substring(0, at);
+            }
+            default -> {
+                String g = GARBAGE[r.nextInt(GARBAGE.length)];
+                lines.add(i, g);
+                what.append("'").append(g).append("' added at line ").append(i + 1);
+            }
+        }
+        return String.join("\n", lines);
+    }
+
+    @Test
+    void damagedXmlIsRestoredHealthyOrRefusedInOneLine() throws IOException {
+        Map<String, String> dumps = new HashMap<>();
+        for (String name : new String[] {"small-v1", "small-v2"}) {
+            Path img = Files.write(dir.resolve(name + ".img"), Vectors.image(name));
+            Run d = run("dump", img.toString());
+            assertThat(d.rc()).isZero();
+            dumps.put(name, d.out());
+        }
+        long seed = Long.getLong("jdmcache.fuzz.seed", 20261202L);
+        int tries = Integer.getInteger("jdmcache.fuzz.tries", 120);
+        Random r = new Random(seed);
+        Path xml = dir.resolve("in.xml");
+        Path out = dir.resolve("out.img");
+        int restored = 0;
+        for (int i = 0; i < tries; i++) {
+            String name = r.nextBoolean() ? "small-v1" : "small-v2";
+            StringBuilder what = new StringBuilder(name).append(": ");
+            Files.writeString(xml, damageXml(dumps.get(name), r, what));
+            byte[] before = new byte[5 << 20];
+            Arrays.fill(before, 0, BLOCK, (byte) 0x5a); // a stale superblock that a failed restore must wipe
+            Files.write(out, before);
+            Run restore = run("restore", "-q", "--metadata-version", name.endsWith("v2") ? "2" : "1", "-i",
+                    xml.toString(), "-o", out.toString());
+            String ctx = what.toString();
+            if (restore.rc() == 0) {
+                restored++;
+                Run check = run("check", out.toString());
+                assertThat(check.rc()).as("check of what restore wrote (%s): %s", ctx, check.err()).isZero();
+                assertThat(run("dump", out.toString()).rc()).as("dump of what restore wrote (%s)", ctx).isZero();
+            } else {
+                assertThat(restore.err().strip()).as("restore's error (%s)", ctx).isNotEmpty()
+                        .doesNotContain("\n").startsWith(xml.toString());
+                byte[] sb = Arrays.copyOf(Files.readAllBytes(out), BLOCK);
+                assertThat(sb).as("the output's superblock after a failed restore (%s)", ctx)
+                        .isEqualTo(new byte[BLOCK]);
+            }
+        }
+        System.out.printf("damaged XML: %d, restored %d (seed %d)%n", tries, restored, seed);
+        assertThat(restored).as("some damage is harmless").isPositive().isLessThan(tries);
+    }
 }
