@@ -292,7 +292,14 @@ public final class CacheDevice implements BlockDevice {
             dev.startThreads();
             return dev;
         } catch (IOException | RuntimeException e) {
-            closeQuietly(md != null ? md : metadataDev);
+            if (md != null) {
+                // refused before anything changed (a shrunk device, passthrough over dirty blocks): leave the
+                // metadata as it was, clean-shutdown flag included, so fixing the table costs no write-backs
+                CacheMetadata m = md;
+                closeQuietly(m::closeUnused);
+            } else {
+                closeQuietly(metadataDev);
+            }
             closeQuietly(cacheDev);
             closeQuietly(originDev);
             throw e;

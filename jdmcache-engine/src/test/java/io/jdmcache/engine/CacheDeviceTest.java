@@ -195,6 +195,32 @@ class CacheDeviceTest {
         }
     }
 
+    /** A refused open (here: passthrough over a dirty block) leaves the metadata as it found it. */
+    @Test
+    void aRefusedOpenKeepsTheCleanShutdownFlagSoCleanBlocksStayClean() throws IOException {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            for (int i = 0; i < 4; i++) {
+                d.write((long) i * BLOCK, ByteBuffer.wrap(random(BLOCK, i)));
+            }
+        }
+        drain(r);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            d.write(9L * BLOCK, ByteBuffer.wrap(random(BLOCK, 9)));
+            assertThat(d.residency()).isEqualTo(5);
+            assertThat(d.dirtyBlocks()).isEqualTo(1);
+        }
+        assertThatThrownBy(() -> r.open(CacheMode.PASSTHROUGH)).hasMessageContaining("1 dirty blocks");
+        ByteBuffer sb = ByteBuffer.allocate(4096);
+        r.md.read(0, sb);
+        assertThat(sb.get(4) & 1).as("the clean-shutdown flag after the refused open").isEqualTo(1);
+        try (CacheDevice d = CacheDevice.open(CacheConfig.parse("md cache origin 128 0 smq 0"), r.md, r.cache,
+                r.origin, EngineOptions.manual(() -> 0L))) {
+            assertThat(d.residency()).isEqualTo(5);
+            assertThat(d.dirtyBlocks()).as("only the one dirty block (not all five, as after a crash)").isEqualTo(1);
+        }
+    }
+
     @Test
     void statusLineInTheKernelsFieldOrder() throws IOException {
         Rig r = new Rig(1 << 20, 4 << 20);

@@ -48,6 +48,7 @@ public final class CacheMetadata implements Closeable {
     private MetadataCore core;
     private volatile MetadataMode mode;
     private boolean closed;
+    private volatile boolean committedSinceOpen;
 
     private CacheMetadata(BlockDevice dev, MetadataOptions options, MetadataCore core, MetadataRegistry registry,
                           Object registryKey) {
@@ -437,10 +438,30 @@ public final class CacheMetadata implements Closeable {
 
     /** Commits the transaction; {@code cleanShutdown} sets the clean-shutdown flag (the final commit of a stop). */
     public void commit(boolean cleanShutdown) throws IOException {
+        committedSinceOpen = true;
         write("commit", NO_CHECK, c -> {
             c.commit(cleanShutdown);
             return null;
         });
+    }
+
+    /**
+     * Closes metadata that its caller opened read-write (unshared), read, and then decided not to use (a device
+     * that no longer fits, a mode it refuses): when nothing was changed or committed since the open, the
+     * clean-shutdown flag that opening cleared is put back, so the next open finds the metadata as it was, its
+     * clean blocks, hints and discards still trusted. Otherwise, and for shared metadata, this is {@link #close()}.
+     */
+    public void closeUnused() throws IOException {
+        lock.writeLock().lock();
+        try {
+            if (!closed && registry == null && mode == MetadataMode.READ_WRITE && core.cleanWhenOpened
+                    && !core.changed && !committedSinceOpen) {
+                core.writeCommittedFlags(core.committed.flags() | Superblock.CLEAN_SHUTDOWN);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+        close();
     }
 
     /** Throws away the transaction and reloads the last commit from disk. */
