@@ -171,14 +171,13 @@ class CliFuzzTest {
     void everyCommandEndsWithAReasonWhateverTheLine() throws IOException {
         makeFiles();
         Set<String> before = workingDirectory();
-        Random r = new Random(2026);
+        // -Djdmcache.fuzz.seed and -Djdmcache.fuzz.tries (lines per command) for longer hunts
+        Random r = new Random(Long.getLong("jdmcache.fuzz.seed", 2026L));
+        int tries = Integer.getInteger("jdmcache.fuzz.tries", 150);
         int failed = 0;
         int ran = 0;
-        for (int i = 0; i < 1500; i++) {
+        for (int i = 0; i < tries; i++) {
             for (Map.Entry<String, String[]> e : OPTIONS.entrySet()) {
-                if (i >= 150) {
-                    break;
-                }
                 String[] args = line(r, e.getValue(), true);
                 String[] argv = new String[args.length + 1];
                 argv[0] = e.getKey();
@@ -193,7 +192,7 @@ class CliFuzzTest {
                 ran++;
             }
         }
-        for (int i = 0; i < 150; i++) {
+        for (int i = 0; i < tries; i++) {
             for (Map.Entry<String, String[]> e : TOOLS.entrySet()) {
                 String[] args = line(r, e.getValue(), true);
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
