@@ -114,6 +114,15 @@ class CorruptImageFuzzTest {
         return d;
     }
 
+    /** Restores {@code text} (written to {@code xml}) into a fresh {@code out}; the restore must succeed. */
+    static void restoreInto(Path out, Path xml, String text, String version, String what) throws IOException {
+        Files.writeString(xml, text);
+        Files.write(out, new byte[5 << 20]);
+        Run restore = run("restore", "-q", "--metadata-version", version, "-i", xml.toString(), "-o",
+                out.toString());
+        assertThat(restore.rc()).as("restore of %s: %s", what, restore.err()).isZero();
+    }
+
     @Test
     void damagedImagesNeverBreakTheToolsAndRepairsAlwaysCheck() throws IOException {
         Map<String, byte[]> images = new HashMap<>();
@@ -154,11 +163,7 @@ class CorruptImageFuzzTest {
             }
             if (dump.rc() == 0) {
                 outcomes[1]++;
-                Files.writeString(xml, dump.out());
-                Files.write(out, new byte[5 << 20]);
-                Run restore = run("restore", "-q", "--metadata-version", version, "-i", xml.toString(), "-o",
-                        out.toString());
-                assertThat(restore.rc()).as("restore of the dump (%s): %s", ctx, restore.err()).isZero();
+                restoreInto(out, xml, dump.out(), version, "the dump (" + ctx + ")");
                 // restore leaves the uuid empty, as cache_restore does (the kernel never sets one)
                 assertThat(run("dump", out.toString()).out()).as("dump, restore, dump (%s)", ctx)
                         .isEqualTo(dump.out().replaceFirst("uuid=\"[^\"]*\"", "uuid=\"\""));
@@ -166,11 +171,7 @@ class CorruptImageFuzzTest {
             Run salvage = run("dump", "--repair", img.toString());
             if (salvage.rc() == 0) {
                 outcomes[2]++;
-                Files.writeString(xml, salvage.out());
-                Files.write(out, new byte[5 << 20]);
-                Run restore = run("restore", "-q", "--metadata-version", version, "-i", xml.toString(), "-o",
-                        out.toString());
-                assertThat(restore.rc()).as("restore of dump --repair (%s): %s", ctx, restore.err()).isZero();
+                restoreInto(out, xml, salvage.out(), version, "dump --repair (" + ctx + ")");
                 Run again = run("check", out.toString());
                 assertThat(again.rc()).as("check of restored salvage (%s): %s", ctx, again.err()).isZero();
             }
