@@ -2,12 +2,7 @@ package io.jdmcache.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jdmcache.metadata.Superblock;
-import io.jdmcache.pdata.array.ArrayBlock;
-import io.jdmcache.pdata.block.Checksums;
-import io.jdmcache.pdata.node.BtreeNode;
-import io.jdmcache.pdata.sm.BitmapBlock;
-import io.jdmcache.pdata.sm.IndexBlock;
+import io.jdmcache.metadata.testing.BlockKinds;
 import io.jdmcache.pdata.testing.Vectors;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -39,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CorruptImageFuzzTest {
     static final int BLOCK = 4096;
-    static final int[] SALTS = {Superblock.SALT, BtreeNode.SALT, ArrayBlock.SALT, IndexBlock.SALT, BitmapBlock.SALT};
 
     @TempDir
     Path dir;
@@ -57,17 +51,6 @@ class CorruptImageFuzzTest {
         return r;
     }
 
-    /** The salt whose checksum a block carries, or 0 for a block that is not in use. */
-    static int saltOf(byte[] image, int block) {
-        byte[] b = Arrays.copyOfRange(image, block * BLOCK, (block + 1) * BLOCK);
-        for (int salt : SALTS) {
-            if (Checksums.stored(b) == Checksums.compute(b, salt)) {
-                return salt;
-            }
-        }
-        return 0;
-    }
-
     /** Damages a copy of {@code image}; returns the damaged bytes and says what was done in {@code what}. */
     static byte[] damage(byte[] image, List<Integer> used, Random r, StringBuilder what) {
         byte[] d = image.clone();
@@ -82,16 +65,14 @@ class CorruptImageFuzzTest {
                 what.append(n).append(" bits flipped in block ").append(blk);
             }
             case 1 -> {
-                int salt = saltOf(image, blk);
+                int salt = BlockKinds.saltOf(image, blk);
                 int n = 1 + r.nextInt(4);
                 for (int i = 0; i < n; i++) {
                     int off = 4 + (r.nextBoolean() ? r.nextInt(64) : r.nextInt(BLOCK - 4));
                     d[at + off] = (byte) (r.nextBoolean() ? r.nextInt(256) : r.nextBoolean() ? 0 : 0xff);
                 }
                 if (salt != 0) {
-                    byte[] b = Arrays.copyOfRange(d, at, at + BLOCK);
-                    Checksums.stamp(b, salt);
-                    System.arraycopy(b, 0, d, at, BLOCK);
+                    BlockKinds.restamp(d, blk, salt);
                 }
                 what.append(n).append(" bytes changed in block ").append(blk).append(salt != 0 ? ", checksum redone" : "");
             }
@@ -129,12 +110,7 @@ class CorruptImageFuzzTest {
         Map<String, List<Integer>> usedBlocks = new HashMap<>();
         for (String name : new String[] {"small-v1", "small-v2", "nomap-v2"}) {
             byte[] img = Vectors.image(name);
-            List<Integer> used = new ArrayList<>();
-            for (int b = 0; b < img.length / BLOCK; b++) {
-                if (saltOf(img, b) != 0) {
-                    used.add(b);
-                }
-            }
+            List<Integer> used = BlockKinds.used(img);
             assertThat(used).as(name + " has blocks in use").contains(0);
             images.put(name, img);
             usedBlocks.put(name, used);

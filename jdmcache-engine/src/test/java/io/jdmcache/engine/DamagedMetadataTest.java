@@ -2,16 +2,10 @@ package io.jdmcache.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jdmcache.metadata.Superblock;
-import io.jdmcache.pdata.array.ArrayBlock;
-import io.jdmcache.pdata.block.Checksums;
+import io.jdmcache.metadata.testing.BlockKinds;
 import io.jdmcache.pdata.io.MemoryBlockDevice;
-import io.jdmcache.pdata.node.BtreeNode;
-import io.jdmcache.pdata.sm.BitmapBlock;
-import io.jdmcache.pdata.sm.IndexBlock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -28,7 +22,6 @@ import org.junit.jupiter.api.Test;
 class DamagedMetadataTest {
     static final int BLOCK = 32 * 1024;
     static final int MD = 1 << 20;
-    static final int[] SALTS = {Superblock.SALT, BtreeNode.SALT, ArrayBlock.SALT, IndexBlock.SALT, BitmapBlock.SALT};
 
     static CacheDevice open(MemoryBlockDevice md, MemoryBlockDevice cache, MemoryBlockDevice origin, String policy)
             throws IOException {
@@ -40,16 +33,6 @@ class DamagedMetadataTest {
         ByteBuffer b = ByteBuffer.allocate((int) d.size());
         d.read(0, b);
         return b.array();
-    }
-
-    static int saltOf(byte[] md, int block) {
-        byte[] b = Arrays.copyOfRange(md, block * 4096, (block + 1) * 4096);
-        for (int salt : SALTS) {
-            if (Checksums.stored(b) == Checksums.compute(b, salt)) {
-                return salt;
-            }
-        }
-        return 0;
     }
 
     @Test
@@ -80,12 +63,7 @@ class DamagedMetadataTest {
                 d.abandon();
             }
             byte[] image = bytes(md);
-            List<Integer> used = new ArrayList<>();
-            for (int b = 0; b < MD / 4096; b++) {
-                if (saltOf(image, b) != 0) {
-                    used.add(b);
-                }
-            }
+            List<Integer> used = BlockKinds.used(image);
             int blk = used.get(r.nextInt(used.size()));
             int at = blk * 4096;
             String what;
@@ -96,15 +74,13 @@ class DamagedMetadataTest {
                     what = "bit " + bit + " of block " + blk + " flipped";
                 }
                 case 1 -> {
-                    int salt = saltOf(image, blk);
+                    int salt = BlockKinds.saltOf(image, blk);
                     int n = 1 + r.nextInt(4);
                     for (int i = 0; i < n; i++) {
                         int off = 4 + (r.nextBoolean() ? r.nextInt(60) : r.nextInt(4092));
                         image[at + off] = (byte) (r.nextBoolean() ? r.nextInt(256) : 0xff);
                     }
-                    byte[] b = Arrays.copyOfRange(image, at, at + 4096);
-                    Checksums.stamp(b, salt);
-                    System.arraycopy(b, 0, image, at, 4096);
+                    BlockKinds.restamp(image, blk, salt);
                     what = n + " bytes of block " + blk + " changed, checksum redone";
                 }
                 case 2 -> {
