@@ -1231,23 +1231,32 @@ public final class CacheDevice implements BlockDevice {
      * <promotions> <dirty> <#features> <features>* <#core args> <core args>* <policy> <#policy args>
      * <policy args>* <rw|ro> <needs_check|->}, or {@code Fail} when the metadata is in fail mode.
      */
-    public String status() {
+    /** The metadata blocks in use and in all, and the needs_check flag. */
+    public record MetadataUsage(long usedBlocks, long totalBlocks, boolean needsCheck) {
+    }
+
+    /** The metadata's use, or null when the metadata cannot tell (fail mode, or a read error). */
+    public MetadataUsage metadataUsage() {
         if (md.mode() == MetadataMode.FAIL) {
+            return null;
+        }
+        try {
+            long total = md.totalMetadataBlocks();
+            return new MetadataUsage(total - md.freeMetadataBlocks(), total, md.needsCheck());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    public String status() {
+        MetadataUsage u = metadataUsage();
+        if (u == null) {
             return "Fail";
         }
         StringBuilder s = new StringBuilder();
-        long total;
-        long free;
-        boolean needsCheck;
-        try {
-            total = md.totalMetadataBlocks();
-            free = md.freeMetadataBlocks();
-            needsCheck = md.needsCheck();
-        } catch (IOException e) {
-            return "Fail";
-        }
         CacheStats st = currentStats();
-        s.append(METADATA_BLOCK_SECTORS).append(' ').append(total - free).append('/').append(total).append(' ')
+        s.append(METADATA_BLOCK_SECTORS).append(' ').append(u.usedBlocks()).append('/').append(u.totalBlocks())
+                .append(' ')
                 .append(config.blockSectors()).append(' ').append(policy.residency()).append('/').append(cacheBlocks)
                 .append(' ').append(st.readHits()).append(' ').append(st.readMisses())
                 .append(' ').append(st.writeHits()).append(' ').append(st.writeMisses())
@@ -1261,7 +1270,7 @@ public final class CacheDevice implements BlockDevice {
         s.append(" 2 migration_threshold ").append(migrationThreshold);
         s.append(' ').append(policy.name()).append(' ').append(policy.emitConfigValues().statusText());
         s.append(' ').append(md.mode() == MetadataMode.READ_WRITE ? "rw" : "ro");
-        s.append(' ').append(needsCheck ? "needs_check" : "-");
+        s.append(' ').append(u.needsCheck() ? "needs_check" : "-");
         return s.toString();
     }
 

@@ -2,6 +2,9 @@ package io.jdmcache.cli.serve;
 
 import io.jdmcache.engine.CacheDevice;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * A picture of where the cache is: the origin drawn as a grid of cells, each covering an equal run of origin
  * blocks, with a character for how much of the run is cached and whether any of it is dirty
@@ -69,12 +72,13 @@ public final class CacheMap {
         sb.append(String.format("origin %s in %d cells of %s (%d blocks of %s); cache %d of %d blocks used, %d dirty%n",
                 size(dev.size()), c.count(), size(c.blocksPerCell() * blockBytes), c.blocksPerCell(),
                 size(blockBytes), dev.residency(), dev.cacheBlocks(), dev.dirtyBlocks()));
-        int width = 1;
+        List<String> offsets = new ArrayList<>();
         for (int start = 0; start < c.count(); start += columns) {
-            width = Math.max(width, size(start * c.blocksPerCell() * blockBytes).length());
+            offsets.add(size(start * c.blocksPerCell() * blockBytes));
         }
-        for (int start = 0; start < c.count(); start += columns) {
-            sb.append(String.format("%" + width + "s |", size(start * c.blocksPerCell() * blockBytes)));
+        int width = offsets.stream().mapToInt(String::length).max().orElse(1);
+        for (int row = 0, start = 0; start < c.count(); row++, start += columns) {
+            sb.append(String.format("%" + width + "s |", offsets.get(row)));
             for (int i = start; i < Math.min(c.count(), start + columns); i++) {
                 sb.append(glyph(c.cached()[i], c.dirty()[i], c.cellBlocks(i)));
             }

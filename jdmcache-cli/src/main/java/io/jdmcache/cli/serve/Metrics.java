@@ -38,11 +38,10 @@ public final class Metrics {
         gauge(sb, "origin_size_bytes", "The size of the cached volume.", dev.size());
         gauge(sb, "migration_threshold_sectors", "Sectors of background copying allowed in flight.",
                 dev.migrationThreshold());
-        String[] f = dev.status().trim().split("\\s+");
-        if (f.length > 1 && f[1].contains("/")) {
-            String[] md = f[1].split("/");
-            gauge(sb, "metadata_blocks_used", "Metadata blocks in use.", Long.parseLong(md[0]));
-            gauge(sb, "metadata_blocks", "Metadata blocks on the metadata device.", Long.parseLong(md[1]));
+        CacheDevice.MetadataUsage md = dev.metadataUsage();
+        if (md != null) {
+            gauge(sb, "metadata_blocks_used", "Metadata blocks in use.", md.usedBlocks());
+            gauge(sb, "metadata_blocks", "Metadata blocks on the metadata device.", md.totalBlocks());
         }
         String mode = dev.metadataMode().status();
         header(sb, "metadata_mode", "The metadata's mode: 1 for the mode it is in.", "gauge");
@@ -51,7 +50,7 @@ public final class Metrics {
                     .append('\n');
         }
         gauge(sb, "needs_check", "1 when the metadata asks for cache_check before the next use.",
-                f.length > 0 && f[f.length - 1].equals("needs_check") ? 1 : 0);
+                md != null && md.needsCheck() ? 1 : 0);
         if (nbd != null) {
             NbdStats n = nbd.stats();
             gauge(sb, "nbd_connections", "NBD client connections open now.", nbd.connectionCount());
