@@ -1,0 +1,276 @@
+package io.jdmcache.engine.io;
+
+import io.jdmcache.engine.CacheMode;
+import io.jdmcache.engine.commit.Committer;
+import io.jdmcache.engine.core.Activity;
+import io.jdmcache.engine.core.BlockLocks;
+import io.jdmcache.engine.core.CacheGeometry;
+import io.jdmcache.engine.core.DiscardSet;
+import io.jdmcache.engine.core.EngineCounters;
+import io.jdmcache.engine.migration.MigrationWorkers;
+import io.jdmcache.engine.migration.Migrator;
+import io.jdmcache.pdata.io.BlockDevice;
+import io.jdmcache.policy.CachePolicy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Bio processing: every request from outside (read, write, discard, write-zeroes, flush) enters here, already
+ * checked against the cache's size. A request is cut at cache block boundaries; each piece runs under its
+ * origin block's lock and the {@link IoMode} decides where it goes.
+ */
+public final class IoPath {
+    /** The most blocks one read locks and looks up together. */
+    private static final int MAX_READ_RUN = 64;
+    private static final int ZERO_CHUNK = 1 << 20;
+
+    private final CacheGeometry geometry;
+    private final CachePolicy policy;
+    private final BlockDevice cacheDev;
+    private final BlockDevice originDev;
+    private final BlockLocks locks;
+    private final DiscardSet discards;
+    private final EngineCounters counters;
+    private final Activity activity;
+    private final MigrationWorkers workers;
+    private final Committer committer;
+    private final IoMode mode;
+    private final boolean discardPassdown;
+
+    public IoPath(CacheGeometry geometry, CacheMode mode, boolean discardPassdown, CachePolicy policy,
+                  BlockDevice cacheDev, BlockDevice originDev, BlockLocks locks, DiscardSet discards,
+                  EngineCounters counters, Activity activity, Migrator migrator, MigrationWorkers workers,
+                  Committer committer) {
+        this.geometry = geometry;
+        this.policy = policy;
+        this.cacheDev = cacheDev;
+        this.originDev = originDev;
+        this.locks = locks;
+        this.discards = discards;
+        this.counters = counters;
+        this.activity = activity;
+        this.workers = workers;
+        this.committer = committer;
+        this.discardPassdown = discardPassdown;
+        this.mode = IoMode.of(mode, new IoContext(geometry, policy, cacheDev, originDev, counters, migrator, workers));
+    }
+
+    public CacheMode mode() {
+        return mode.mode();
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        activity.touch();
+        boolean tagged = activity.tagForTick();
+        int limit = dst.limit();
+        long pos = offset;
+        try {
+            long reqEnd = pos + dst.remaining();
+            long first = geometry.block(pos);
+            long last = geometry.block(reqEnd - 1);
+            if (first == last || !geometry.cacheable(last)) {
+                forEachPiece(pos, dst, readPieceOp);
+            } else {
+                for (long b = first; b <= last; b += MAX_READ_RUN) {
+                    long runLast = Math.min(last, b + MAX_READ_RUN - 1);
+                    long end = Math.min(reqEnd, geometry.start(runLast + 1));
+                    int n = (int) (end - pos);
+                    dst.limit(dst.position() + n);
+                    readRun(b, runLast, pos, dst);
+                    dst.limit(limit);
+                    pos += n;
+                }
+            }
+        } finally {
+            dst.limit(limit);
+            if (tagged) {
+                completeTagged();
+            }
+        }
+    }
+
+    private void completeTagged() {
+        policy.tick(false);
+        activity.untag();
+    }
+
+    private int lookupForRead(long b) {
+        int c = mode.lookupForRead(policy, b, discards.bit(b));
+        if (c >= 0) {
+            counters.readHit();
+        } else {
+            counters.readMiss();
+            if (c == CachePolicy.MISS_WORK_QUEUED) {
+                workers.wake();
+            }
+        }
+        return c;
+    }
+
+    private void readPiece(long b, long in, long pos, ByteBuffer dst) throws IOException {
+        if (!geometry.cacheable(b)) {
+            originDev.read(pos, dst);
+            return;
+        }
+        try (BlockLocks.Hold h = locks.shared(b)) {
+            int c = lookupForRead(b);
+            if (c >= 0 && mode.readsHitsFromCache()) {
+                cacheDev.read(geometry.cacheOffset(c, in), dst);
+            } else {
+                originDev.read(pos, dst);
+            }
+        }
+    }
+
+    /**
+     * Reads origin blocks {@code first..last} (all cacheable), the part of them from {@code pos} to {@code dst}'s
+     * limit: their locks are shared together, each block is looked up once, and pieces that are adjacent on the
+     * same device are read with one call, so a large read of cached blocks that sit next to each other in the
+     * cache costs one read of the cache device, not one per block.
+     */
+    private void readRun(long first, long last, long pos, ByteBuffer dst) throws IOException {
+        try (BlockLocks.Hold h = locks.shared(first, last)) {
+            int limit = dst.limit();
+            BlockDevice groupDev = null;
+            long groupStart = 0;
+            int groupLen = 0;
+            long p = pos;
+            for (long b = first; b <= last; b++) {
+                long in = p - geometry.start(b);
+                int n = (int) Math.min(limit - dst.position() - groupLen, geometry.blockBytes() - in);
+                int c = lookupForRead(b);
+                BlockDevice dev;
+                long at;
+                if (c >= 0 && mode.readsHitsFromCache()) {
+                    dev = cacheDev;
+                    at = geometry.cacheOffset(c, in);
+                } else {
+                    dev = originDev;
+                    at = p;
+                }
+                if (dev == groupDev && at == groupStart + groupLen) {
+                    groupLen += n;
+                } else {
+                    if (groupLen > 0) {
+                        dst.limit(dst.position() + groupLen);
+                        groupDev.read(groupStart, dst);
+                        dst.limit(limit);
+                    }
+                    groupDev = dev;
+                    groupStart = at;
+                    groupLen = n;
+                }
+                p += n;
+            }
+            if (groupLen > 0) {
+                dst.limit(dst.position() + groupLen);
+                groupDev.read(groupStart, dst);
+                dst.limit(limit);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    public void write(long offset, ByteBuffer src) throws IOException {
+        activity.touch();
+        boolean tagged = activity.tagForTick();
+        try {
+            forEachPiece(offset, src, writePieceOp);
+        } finally {
+            if (tagged) {
+                completeTagged();
+            }
+        }
+    }
+
+    /** One piece of a request: {@code buf}'s remaining bytes, at byte {@code in} of block {@code b} (byte {@code pos}). */
+    @FunctionalInterface
+    private interface PieceOp {
+        void run(long b, long in, long pos, ByteBuffer buf) throws IOException;
+    }
+
+    private final PieceOp readPieceOp = this::readPiece;
+    private final PieceOp writePieceOp = this::writePiece;
+
+    /** Cuts {@code buf}'s remaining bytes, which start at byte {@code pos}, at block boundaries. */
+    private void forEachPiece(long pos, ByteBuffer buf, PieceOp op) throws IOException {
+        int limit = buf.limit();
+        try {
+            while (buf.position() < limit) {
+                long b = geometry.block(pos);
+                int n = geometry.pieceLength(pos, pos + limit - buf.position());
+                buf.limit(buf.position() + n);
+                op.run(b, pos - geometry.start(b), pos, buf);
+                buf.limit(limit);
+                pos += n;
+            }
+        } finally {
+            buf.limit(limit);
+        }
+    }
+
+    private void writePiece(long b, long in, long pos, ByteBuffer src) throws IOException {
+        if (!geometry.cacheable(b)) {
+            originDev.write(pos, src);
+            return;
+        }
+        int spins = 0;
+        for (;;) {
+            try (BlockLocks.Hold h = locks.exclusive(b)) {
+                discards.clear(b);
+                if (mode.writePiece(b, in, pos, src)) {
+                    return;
+                }
+            }
+            // a demotion of this block was issued: let the worker take the lock and finish it
+            if (++spins < 16) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ discards, zeroes, flushes
+
+    /**
+     * Discards a range: whole cache blocks in it are marked discarded (not promoted until written again), and
+     * the range is passed down to the origin unless {@code no_discard_passdown}. Cached copies are kept, so the
+     * range reads back as its old contents or as zeros, as the devices do.
+     */
+    public void discard(long offset, long length) throws IOException {
+        activity.touch();
+        long end = geometry.endWholeBlock(offset, length);
+        for (long b = geometry.firstWholeBlock(offset); b < end; b++) {
+            try (BlockLocks.Hold h = locks.exclusive(b)) {
+                discards.mark(b);
+            }
+        }
+        if (discardPassdown && length > 0) {
+            originDev.discard(offset, length);
+        }
+    }
+
+    /** Writes zeros (as a write of zeros through the cache). */
+    public void writeZeroes(long offset, long length) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, Math.min(geometry.blockBytes(), ZERO_CHUNK)));
+        long done = 0;
+        while (done < length) {
+            long pos = offset + done;
+            int n = Math.min(zeros.capacity(), geometry.pieceLength(pos, offset + length));
+            zeros.clear().limit(n);
+            write(pos, zeros);
+            done += n;
+        }
+    }
+
+    /** Makes every completed write durable: data devices forced, then the metadata committed. */
+    public void flush() throws IOException {
+        committer.commit();
+    }
+}

@@ -1,0 +1,239 @@
+package io.jdmcache.engine.migration;
+
+import io.jdmcache.engine.commit.Committer;
+import io.jdmcache.engine.core.BlockLocks;
+import io.jdmcache.engine.core.CacheGeometry;
+import io.jdmcache.engine.core.EngineCounters;
+import io.jdmcache.metadata.CacheMetadata;
+import io.jdmcache.pdata.io.BlockDevice;
+import io.jdmcache.policy.CachePolicy;
+import io.jdmcache.policy.PolicyStateException;
+import io.jdmcache.policy.PolicyWork;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Migration processing: carries out the policy's work items (promote, demote, write back, and write-backs of
+ * adjacent origin blocks merged into one origin write) and the mapping changes the I/O path and the target
+ * messages ask for (a promotion by a whole-block write, dropping a mapping). Each runs under its block's lock
+ * and completes the policy's work item whatever happens.
+ */
+public final class Migrator {
+    /** The largest merged write-back. */
+    public static final int MAX_MERGE_BYTES = 4 << 20;
+
+    private final CacheGeometry geometry;
+    private final BlockDevice cacheDev;
+    private final BlockDevice originDev;
+    private final CacheMetadata md;
+    private final CachePolicy policy;
+    private final BlockLocks locks;
+    private final Committer committer;
+    private final EngineCounters counters;
+    private final ThreadLocal<ByteBuffer> mergeBuffer =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_MERGE_BYTES));
+
+    public Migrator(CacheGeometry geometry, BlockDevice cacheDev, BlockDevice originDev, CacheMetadata md,
+                    CachePolicy policy, BlockLocks locks, Committer committer, EngineCounters counters) {
+        this.geometry = geometry;
+        this.cacheDev = cacheDev;
+        this.originDev = originDev;
+        this.md = md;
+        this.policy = policy;
+        this.locks = locks;
+        this.committer = committer;
+        this.counters = counters;
+    }
+
+    /** Carries out one work item issued by the policy. */
+    public void perform(PolicyWork w, ByteBuffer buf) throws IOException {
+        switch (w.op()) {
+            case PROMOTE -> promote(w, buf);
+            case DEMOTE -> demote(w);
+            case WRITEBACK -> writeback(w, buf);
+            default -> throw new IllegalStateException("unknown work " + w);
+        }
+    }
+
+    private void copy(BlockDevice from, long fromOff, BlockDevice to, long toOff, ByteBuffer buf) throws IOException {
+        long blockBytes = geometry.blockBytes();
+        long done = 0;
+        while (done < blockBytes) {
+            int n = (int) Math.min(buf.capacity(), blockBytes - done);
+            buf.clear().limit(n);
+            from.read(fromOff + done, buf);
+            buf.flip();
+            to.write(toOff + done, buf);
+            done += n;
+        }
+    }
+
+    private void promote(PolicyWork w, ByteBuffer buf) throws IOException {
+        boolean ok = false;
+        try (BlockLocks.Hold h = locks.exclusive(w.oblock())) {
+            try {
+                committer.underUpdate(() -> {
+                    copy(originDev, geometry.start(w.oblock()), cacheDev, geometry.cacheOffset(w.cblock(), 0), buf);
+                    md.insertMapping(w.cblock(), w.oblock());
+                });
+                ok = true;
+            } finally {
+                policy.completeBackgroundWork(w, ok);
+            }
+        }
+        counters.promoted();
+    }
+
+    private void demote(PolicyWork w) throws IOException {
+        boolean ok = false;
+        try {
+            try (BlockLocks.Hold h = locks.exclusive(w.oblock())) {
+                committer.underUpdate(() -> md.removeMapping(w.cblock()));
+            }
+            // the cache block may be reused only once its mapping's removal is durable
+            committer.commit();
+            ok = true;
+        } finally {
+            policy.completeBackgroundWork(w, ok);
+        }
+        counters.demoted();
+    }
+
+    private void writeback(PolicyWork w, ByteBuffer buf) throws IOException {
+        boolean ok = false;
+        try (BlockLocks.Hold h = locks.exclusive(w.oblock())) {
+            try {
+                copy(cacheDev, geometry.cacheOffset(w.cblock(), 0), originDev, geometry.start(w.oblock()), buf);
+                counters.wroteBack(1);
+                policy.clearDirty(w.cblock());
+                ok = true;
+            } finally {
+                policy.completeBackgroundWork(w, ok);
+            }
+        }
+    }
+
+    /** Write-backs sorted by origin block; each run of adjacent origin blocks is one origin write. */
+    public void writebackBatch(List<PolicyWork> batch) throws IOException {
+        batch.sort(Comparator.comparingLong(PolicyWork::oblock));
+        IOException failure = null;
+        int i = 0;
+        while (i < batch.size()) {
+            int j = i + 1;
+            while (j < batch.size() && batch.get(j).oblock() == batch.get(j - 1).oblock() + 1) {
+                j++;
+            }
+            try {
+                writebackRun(batch.subList(i, j));
+            } catch (IOException e) {
+                failure = e;
+            }
+            i = j;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void writebackRun(List<PolicyWork> run) throws IOException {
+        long[] oblocks = new long[run.size()];
+        for (int k = 0; k < run.size(); k++) {
+            oblocks[k] = run.get(k).oblock();
+        }
+        boolean ok = false;
+        try (BlockLocks.Hold h = locks.exclusive(oblocks, oblocks.length)) {
+            try {
+                long blockBytes = geometry.blockBytes();
+                int bytes = (int) (run.size() * blockBytes);
+                ByteBuffer big = mergeBuffer.get();
+                if (big.capacity() < bytes) {
+                    big = ByteBuffer.allocateDirect(bytes);
+                }
+                big.clear();
+                for (int k = 0; k < run.size(); k++) {
+                    big.limit((int) ((k + 1) * blockBytes));
+                    cacheDev.read(geometry.cacheOffset(run.get(k).cblock(), 0), big);
+                }
+                big.flip();
+                originDev.write(geometry.start(run.get(0).oblock()), big);
+                counters.wroteBack(run.size()); // counted before the blocks turn clean, so a clean cache shows them all
+                for (PolicyWork w : run) {
+                    policy.clearDirty(w.cblock());
+                }
+                ok = true;
+            } finally {
+                for (PolicyWork w : run) {
+                    policy.completeBackgroundWork(w, ok);
+                }
+            }
+        }
+    }
+
+    /**
+     * A whole-block write promoted without a copy (the caller holds the block's lock): the data goes to the
+     * cache block, which becomes dirty; if that fails the data goes to the origin instead.
+     */
+    public void promoteByOverwrite(PolicyWork work, long pos, ByteBuffer src) throws IOException {
+        int c = work.cblock();
+        boolean ok = false;
+        ByteBuffer dup = src.duplicate();
+        try {
+            committer.underUpdate(() -> {
+                cacheDev.write(geometry.cacheOffset(c, 0), src);
+                md.insertMapping(c, work.oblock());
+            });
+            ok = true;
+        } catch (IOException e) {
+            counters.migrationFailed();
+        } finally {
+            policy.completeBackgroundWork(work, ok);
+        }
+        if (ok) {
+            counters.promoted();
+            policy.setDirty(c);
+        } else {
+            originDev.write(pos, dup);
+            src.position(src.limit());
+        }
+    }
+
+    /** What {@link #dropMapping} did. */
+    public enum Dropped { DROPPED, NOT_MAPPED, BUSY }
+
+    /**
+     * Drops a cache block's mapping, clean or dirty (the caller holds the lock of its origin block). BUSY, having
+     * changed nothing, when background work on the block is in flight.
+     */
+    public Dropped dropMapping(int c) throws IOException {
+        try {
+            if (!policy.invalidateMapping(c)) {
+                return Dropped.NOT_MAPPED;
+            }
+        } catch (PolicyStateException busy) {
+            return Dropped.BUSY;
+        }
+        committer.underUpdate(() -> md.removeMapping(c));
+        return Dropped.DROPPED;
+    }
+
+    /** Drops a cache block's mapping if it has one ({@code invalidate_cblocks}). */
+    public void invalidate(int c) throws IOException {
+        for (;;) {
+            long o = policy.oblockOf(c);
+            if (o < 0) {
+                return;
+            }
+            try (BlockLocks.Hold h = locks.exclusive(o)) {
+                if (policy.oblockOf(c) != o) {
+                    continue;
+                }
+                if (dropMapping(c) != Dropped.BUSY) {
+                    return;
+                }
+            }
+        }
+    }
+}
