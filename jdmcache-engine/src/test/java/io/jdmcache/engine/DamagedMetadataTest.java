@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class DamagedMetadataTest {
     static final int BLOCK = 32 * 1024;
-    static final int MD = 1 << 20;
+    static final int MD = 4 << 20; // what metadata-size asks for 16 blocks
 
     static CacheDevice open(MemoryBlockDevice md, MemoryBlockDevice cache, MemoryBlockDevice origin, String policy)
             throws IOException {

@@ -243,7 +243,7 @@ class PowerCutTest {
 
     /** Metadata, cache and origin devices on one power rail, and the engine options of a trial. */
     private static final class Rig {
-        final CrashingDevice md = new CrashingDevice(4 << 20);
+        final CrashingDevice md = new CrashingDevice(8 << 20);
         final CrashingDevice cache;
         final CrashingDevice origin = new CrashingDevice(ORIGIN);
         final PowerRail rail = new PowerRail();

@@ -43,7 +43,7 @@ class KernelNbdClientTest {
         ServeTest.need("nbdcopy", "e2fsck", "debugfs");
         Path origin = sparse(dir.resolve("origin.img"), SIZE);
         Path cache = sparse(dir.resolve("cache.img"), 16 * MIB);
-        Path meta = sparse(dir.resolve("metadata.img"), 4 * MIB);
+        Path meta = sparse(dir.resolve("metadata.img"), 8 * MIB);
         Path control = dir.resolve("control.sock");
         String[] serve = {"--metadata", meta.toString(), "--cache", cache.toString(), "--origin", origin.toString(),
                 "--control", control.toString()};

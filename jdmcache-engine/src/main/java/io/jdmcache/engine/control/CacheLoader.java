@@ -9,6 +9,7 @@ import io.jdmcache.engine.core.DiscardSet;
 import io.jdmcache.engine.migration.MigrationWorkers;
 import io.jdmcache.metadata.CacheMetadata;
 import io.jdmcache.metadata.MetadataOptions;
+import io.jdmcache.metadata.MetadataSize;
 import io.jdmcache.metadata.PolicyInfo;
 import io.jdmcache.pdata.io.BlockDevice;
 import io.jdmcache.pdata.io.FileBlockDevice;
@@ -120,6 +121,7 @@ public final class CacheLoader {
             }
         }
 
+        MetadataSize.requireRoom(metadataDev, g.cacheBlocks(), policy.hintSize()); // before anything is written
         CacheMetadata md = CacheMetadata.open(metadataDev, new MetadataOptions(config.blockSectors(),
                 config.metadataVersion(), true, false, true, MetadataOptions.DEFAULT_CACHE_BLOCKS));
         opened[0] = md;

@@ -1,12 +1,13 @@
 package io.jdmcache.tools.run;
 
+import io.jdmcache.metadata.MetadataSize;
+
 import java.io.PrintStream;
 import java.math.BigInteger;
 
 /**
- * cache_metadata_size: sectors = 8192 + ⌊blocks×16/512⌋ + ⌊blocks×(hint width+8)/512⌋ (the reference's
- * formula, verified against its binary), computed without overflow and with the validation the reference
- * lacks (a block size of 0 is refused, not a crash).
+ * cache_metadata_size: the formula of {@link MetadataSize} (the reference's, verified against its binary), with
+ * the validation the reference lacks (a block size of 0 is refused, not a crash).
  */
 public final class MetadataSizeTool {
     private MetadataSizeTool() {
@@ -14,10 +15,7 @@ public final class MetadataSizeTool {
 
     /** The size in sectors for {@code nrBlocks} cache blocks with hints of {@code hintWidth} bytes. */
     public static BigInteger sectors(BigInteger nrBlocks, long hintWidth) {
-        BigInteger s512 = BigInteger.valueOf(512);
-        return BigInteger.valueOf(8192)
-                .add(nrBlocks.multiply(BigInteger.valueOf(16)).divide(s512))
-                .add(nrBlocks.multiply(BigInteger.valueOf(hintWidth + 8)).divide(s512));
+        return MetadataSize.sectors(nrBlocks, hintWidth);
     }
 
     /** Validates the option combination and prints "N sectors"; returns the exit code. */
