@@ -265,6 +265,14 @@ public final class CacheDevice implements BlockDevice {
         return counters.snapshot();
     }
 
+    /**
+     * Read and write misses counted on the calling thread so far: unchanged across a request made on this
+     * thread means every block of it was a hit (request latency by outcome).
+     */
+    public long threadMisses() {
+        return counters.threadMisses();
+    }
+
     public long writebacks() {
         return counters.snapshot().writebacks();
     }

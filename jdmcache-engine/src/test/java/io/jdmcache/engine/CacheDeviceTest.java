@@ -64,6 +64,38 @@ class CacheDeviceTest {
     }
 
     @Test
+    void threadMissesCountTheCallingThreadsMissesOnly() throws Exception {
+        Rig r = new Rig(1 << 20, 4 << 20);
+        try (CacheDevice d = r.open(CacheMode.WRITEBACK)) {
+            long m0 = d.threadMisses();
+            d.write(0, ByteBuffer.wrap(random(BLOCK, 1))); // a whole block: promoted by the write, still a miss
+            assertThat(d.threadMisses()).isEqualTo(m0 + 1);
+            read(d, 0, 4096);
+            read(d, BLOCK - 512, 512);
+            assertThat(d.threadMisses()).as("reads of the cached block hit").isEqualTo(m0 + 1);
+            d.write(100, ByteBuffer.wrap(random(300, 2)));
+            assertThat(d.threadMisses()).as("a partial write to the cached block hits").isEqualTo(m0 + 1);
+            read(d, BLOCK - 512, 1024); // half in the cached block, half in one never written
+            assertThat(d.threadMisses()).isEqualTo(m0 + 2);
+            long[] other = new long[2];
+            Thread t = new Thread(() -> {
+                try {
+                    other[0] = d.threadMisses();
+                    read(d, 10L * BLOCK, 4096);
+                    other[1] = d.threadMisses();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            t.start();
+            t.join();
+            assertThat(other).containsExactly(0, 1);
+            assertThat(d.threadMisses()).as("another thread's miss is not this one's").isEqualTo(m0 + 2);
+            assertThat(d.stats().readMisses() + d.stats().writeMisses()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void wholeBlockWritesArePromotedDirtyAndSurviveACleanRestart() throws IOException {
         Rig r = new Rig(1 << 20, 4 << 20);
         byte[] data = random(4 * BLOCK, 1);

@@ -23,6 +23,12 @@ public final class EngineCounters {
     private final LongAdder writebackWrites = new LongAdder();
     private final LongAdder commits = new LongAdder();
     private final LongAdder migrationErrors = new LongAdder();
+    /**
+     * Read and write misses counted by each thread: a caller reads it before and after a request (which runs on
+     * its thread) to learn whether any of the request's blocks missed. Only misses pay for the look-up, and a
+     * miss goes to the origin anyway.
+     */
+    private final ThreadLocal<long[]> threadMisses = ThreadLocal.withInitial(() -> new long[1]);
 
     /** @param base the counters stored in the metadata when it was opened */
     public EngineCounters(CacheStats base) {
@@ -35,6 +41,7 @@ public final class EngineCounters {
 
     public void readMiss() {
         readMisses.increment();
+        threadMisses.get()[0]++;
     }
 
     public void writeHit() {
@@ -43,6 +50,12 @@ public final class EngineCounters {
 
     public void writeMiss() {
         writeMisses.increment();
+        threadMisses.get()[0]++;
+    }
+
+    /** The read and write misses the calling thread has counted so far. */
+    public long threadMisses() {
+        return threadMisses.get()[0];
     }
 
     public void demoted() {
