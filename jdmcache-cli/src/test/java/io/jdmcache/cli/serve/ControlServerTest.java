@@ -102,7 +102,8 @@ class ControlServerTest {
     }
 
     static final Pattern SAMPLE =
-            Pattern.compile("jdmcache_([a-z_]+)(\\{(?:mode|command)=\"([a-z_]+)\"\\})? (-?\\d+)");
+            Pattern.compile("jdmcache_([a-z_]+)\\{(?:(?:mode|command|state)=\"([a-z_]+)\",)?volume=\"default\"\\} "
+                    + "(-?\\d+)(?:\\.0)?");
 
     /** Parses the exposition: every sample must follow its HELP and TYPE lines and be a whole number. */
     static Map<String, Long> parse(String text) {
@@ -125,7 +126,7 @@ class ControlServerTest {
             Matcher m = SAMPLE.matcher(line);
             assertThat(m.matches()).as("a sample line: %s", line).isTrue();
             assertThat(typed).as("TYPE before %s", line).contains(m.group(1));
-            samples.put(m.group(1) + (m.group(3) == null ? "" : "." + m.group(3)), Long.parseLong(m.group(4)));
+            samples.put(m.group(1) + (m.group(2) == null ? "" : "." + m.group(2)), Long.parseLong(m.group(3)));
         }
         return samples;
     }
