@@ -123,11 +123,12 @@ class ServeTest {
             Run metrics = jdmcache("metrics", "--control", control.toString());
             assertThat(metrics.rc()).as(metrics.out()).isZero();
             assertThat(metrics.out()).contains("# TYPE jdmcache_read_hits_total counter\n")
-                    .contains("jdmcache_cache_blocks 2048\n").contains("jdmcache_metadata_mode{mode=\"rw\"} 1\n")
-                    .contains("jdmcache_nbd_connections ")
-                    .doesNotContain("jdmcache_nbd_requests_total{command=\"read\"} 0\n")
-                    .doesNotContain("jdmcache_nbd_requests_total{command=\"write\"} 0\n")
-                    .doesNotContain("jdmcache_nbd_connections_total 0\n");
+                    .contains("jdmcache_cache_blocks{volume=\"default\"} 2048.0\n")
+                    .contains("jdmcache_metadata_mode{mode=\"rw\",volume=\"default\"} 1.0\n")
+                    .contains("jdmcache_nbd_connections{volume=\"default\"} ")
+                    .doesNotContain("jdmcache_nbd_requests_total{command=\"read\",volume=\"default\"} 0.0\n")
+                    .doesNotContain("jdmcache_nbd_requests_total{command=\"write\",volume=\"default\"} 0.0\n")
+                    .doesNotContain("jdmcache_nbd_connections_accepted_total{volume=\"default\"} 0.0\n");
             Run bad = jdmcache("message", "--control", control.toString(), "no_such_thing", "1");
             assertThat(bad.rc()).isEqualTo(1);
             assertThat(bad.out()).contains("no_such_thing");
