@@ -41,7 +41,7 @@ class PrometheusScrapeTest {
     void aRealPrometheusScrapesTheCountersHistogramsAndJvmMetrics(@TempDir Path dir) throws Exception {
         PrometheusServer.assumeInstalled();
         ServeTest.need("qemu-io");
-        CacheConfig config = CacheConfig.of(sparse(dir, "md", 4 << 20).toString(),
+        CacheConfig config = CacheConfig.of(sparse(dir, "md", 8 << 20).toString(),
                 sparse(dir, "cache", 4 << 20).toString(), sparse(dir, "origin", 32 << 20).toString(), 128,
                 CacheMode.WRITEBACK).withMetadataVersion(2);
         List<ServeMetrics.Source> sources = new ArrayList<>();
