@@ -41,7 +41,10 @@ final class NbdConnection {
     /** True while the reader serves a request with another one already buffered behind it. */
     private boolean holdReplies;
     private final NbdServer server;
-    private final NbdBackend backend;
+    /** The export selected by GO or EXPORT_NAME (null before), its backend and its counters. */
+    private NbdExport export;
+    private NbdBackend backend;
+    private NbdStats stats;
     private final SocketChannel channel;
     private final ByteBuffer in = ByteBuffer.allocateDirect(64 << 10).flip();
     private final ReentrantLock sendLock = new ReentrantLock();
@@ -58,7 +61,6 @@ final class NbdConnection {
 
     NbdConnection(NbdServer server, SocketChannel channel) {
         this.server = server;
-        this.backend = server.backend();
         this.channel = channel;
         this.busyPollNanos = server.options().busyPollMicros() * 1000L;
         this.pollStream = busyPollNanos > 0 ? pollStream(channel) : null;
@@ -89,7 +91,7 @@ final class NbdConnection {
                 // the client is gone
             }
             awaitIdle();
-            if (disc && !backend.isReadOnly()) {
+            if (disc && backend != null && !backend.isReadOnly()) {
                 try {
                     backend.flush();
                 } catch (IOException ignored) {
@@ -97,6 +99,9 @@ final class NbdConnection {
                 }
             }
             NbdServer.closeQuietly(channel);
+            if (export != null) {
+                export.detach(this);
+            }
         }
     }
 
@@ -273,11 +278,12 @@ final class NbdConnection {
             switch (opt) {
                 case OPT_EXPORT_NAME: {
                     String name = utf8(data, data.remaining());
-                    if (name == null || !server.exportMatches(name)) {
+                    NbdExport e = name == null ? null : server.find(name);
+                    if (e == null || server.isStopping() || !select(e)) {
                         return false; // EXPORT_NAME cannot carry an error
                     }
                     ByteBuffer r = ByteBuffer.allocate(noZeroes ? 10 : 134);
-                    r.putLong(backend.size()).putShort((short) transmissionFlags());
+                    r.putLong(backend.size()).putShort((short) transmissionFlags(backend));
                     r.position(r.limit()).flip();
                     send(r);
                     return true;
@@ -293,11 +299,13 @@ final class NbdConnection {
                     if (len != 0) {
                         optionError(opt, REP_ERR_INVALID, "NBD_OPT_LIST takes no payload");
                     } else {
-                        byte[] name = server.options().exportName().getBytes(StandardCharsets.UTF_8);
-                        byte[] desc = server.options().description().getBytes(StandardCharsets.UTF_8);
-                        ByteBuffer r = ByteBuffer.allocate(4 + name.length + desc.length);
-                        r.putInt(name.length).put(name).put(desc).flip();
-                        optionReply(opt, REP_SERVER, r);
+                        for (NbdExport e : server.exports()) {
+                            byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
+                            byte[] desc = e.description().getBytes(StandardCharsets.UTF_8);
+                            ByteBuffer r = ByteBuffer.allocate(4 + name.length + desc.length);
+                            r.putInt(name.length).put(name).put(desc).flip();
+                            optionReply(opt, REP_SERVER, r);
+                        }
                         optionReply(opt, REP_ACK, null);
                     }
                     break;
@@ -342,13 +350,24 @@ final class NbdConnection {
         }
     }
 
-    int transmissionFlags() {
+    /** Makes {@code e} this connection's export; false when it is being removed. */
+    private boolean select(NbdExport e) {
+        if (!e.attach(this)) {
+            return false;
+        }
+        export = e;
+        backend = e.backend();
+        stats = e.stats();
+        return true;
+    }
+
+    int transmissionFlags(NbdBackend b) {
         int f = TF_HAS_FLAGS | TF_SEND_FLUSH | TF_SEND_FUA | TF_SEND_TRIM | TF_SEND_WRITE_ZEROES
                 | TF_SEND_CACHE | TF_SEND_FAST_ZERO;
-        if (backend.isReadOnly()) {
+        if (b.isReadOnly()) {
             f |= TF_READ_ONLY;
         }
-        if (backend.canMultiConn()) {
+        if (b.canMultiConn()) {
             f |= TF_CAN_MULTI_CONN;
         }
         if (structured) {
@@ -379,7 +398,8 @@ final class NbdConnection {
             optionError(opt, REP_ERR_INVALID, "export name is not valid UTF-8");
             return false;
         }
-        if (!server.exportMatches(name)) {
+        NbdExport e = server.find(name);
+        if (e == null) {
             optionError(opt, REP_ERR_UNKNOWN, "no export named '" + name + "'");
             return false;
         }
@@ -387,6 +407,7 @@ final class NbdConnection {
             optionError(opt, REP_ERR_SHUTDOWN, "server is shutting down");
             return false;
         }
+        NbdBackend b = e.backend();
         boolean wantName = false;
         boolean wantDescription = false;
         for (int i = 0; i < n; i++) {
@@ -394,22 +415,26 @@ final class NbdConnection {
             wantName |= info == INFO_NAME;
             wantDescription |= info == INFO_DESCRIPTION;
         }
+        if (opt == OPT_GO && !select(e)) {
+            optionError(opt, REP_ERR_UNKNOWN, "no export named '" + name + "' (it is being removed)");
+            return false;
+        }
         ByteBuffer r = ByteBuffer.allocate(12);
-        r.putShort((short) INFO_EXPORT).putLong(backend.size()).putShort((short) transmissionFlags()).flip();
+        r.putShort((short) INFO_EXPORT).putLong(b.size()).putShort((short) transmissionFlags(b)).flip();
         optionReply(opt, REP_INFO, r);
         if (wantName) {
-            byte[] b = server.options().exportName().getBytes(StandardCharsets.UTF_8);
-            optionReply(opt, REP_INFO, ByteBuffer.allocate(2 + b.length).putShort((short) INFO_NAME).put(b).flip());
+            byte[] nb = e.name().getBytes(StandardCharsets.UTF_8);
+            optionReply(opt, REP_INFO, ByteBuffer.allocate(2 + nb.length).putShort((short) INFO_NAME).put(nb).flip());
         }
-        String description = server.options().description();
+        String description = e.description();
         if (wantDescription && !description.isEmpty()) {
-            byte[] b = description.getBytes(StandardCharsets.UTF_8);
+            byte[] db = description.getBytes(StandardCharsets.UTF_8);
             optionReply(opt, REP_INFO,
-                    ByteBuffer.allocate(2 + b.length).putShort((short) INFO_DESCRIPTION).put(b).flip());
+                    ByteBuffer.allocate(2 + db.length).putShort((short) INFO_DESCRIPTION).put(db).flip());
         }
         r = ByteBuffer.allocate(14);
-        r.putShort((short) INFO_BLOCK_SIZE).putInt(backend.minimumBlockSize())
-                .putInt(Math.max(512, backend.preferredBlockSize())).putInt(MAX_PAYLOAD).flip();
+        r.putShort((short) INFO_BLOCK_SIZE).putInt(b.minimumBlockSize())
+                .putInt(Math.max(512, b.preferredBlockSize())).putInt(MAX_PAYLOAD).flip();
         optionReply(opt, REP_INFO, r);
         optionReply(opt, REP_ACK, null);
         return opt == OPT_GO;
@@ -456,7 +481,7 @@ final class NbdConnection {
             optionError(opt, REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs structured replies first");
             return;
         }
-        if (name == null || !server.exportMatches(name)) {
+        if (name == null || server.find(name) == null) {
             optionError(opt, REP_ERR_UNKNOWN, "no export named '" + name + "'");
             return;
         }
@@ -517,7 +542,7 @@ final class NbdConnection {
             if (magic != REQUEST_MAGIC) {
                 return false; // cannot resynchronise: hard disconnect
             }
-            server.stats.request(type);
+            stats.request(type);
             ByteBuffer payload = null;
             long bytes = type == CMD_WRITE || type == CMD_READ ? Math.min(length, MAX_PAYLOAD) : 0;
             if (type == CMD_WRITE) {
@@ -651,9 +676,9 @@ final class NbdConnection {
 
     private void serve(Request r) {
         if (r.type == CMD_READ) {
-            server.stats.read(r.length);
+            stats.read(r.length);
         } else if (r.type == CMD_WRITE) {
-            server.stats.written(r.length);
+            stats.written(r.length);
         }
         try {
             execute(r);
@@ -869,7 +894,7 @@ final class NbdConnection {
     }
 
     private void replyError(int type, long cookie, int error, String message) throws IOException {
-        server.stats.error();
+        stats.error();
         if (structured) {
             byte[] m = message == null ? new byte[0] : message.getBytes(StandardCharsets.UTF_8);
             if (m.length > 4096) {

@@ -12,7 +12,11 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +27,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An NBD server exporting one {@link NbdBackend} over TCP or a Unix-domain socket.
+ * An NBD server exporting one or more {@link NbdBackend}s over TCP or a Unix-domain socket, each an
+ * {@link NbdExport} selected by its name. Exports can be added and removed while the server runs: a removed
+ * export takes no new connections, its open connections finish the requests they already sent (as in
+ * {@link #stop()}), and its backend is flushed and closed; the other exports are not disturbed.
  *
  * <p>Fixed newstyle handshake with GO, INFO, EXPORT_NAME, LIST, ABORT, STRUCTURED_REPLY and
  * LIST/SET_META_CONTEXT ({@code base:allocation}); every other option is answered NBD_REP_ERR_UNSUP (or
@@ -44,8 +51,9 @@ public final class NbdServer implements Closeable {
     /**
      * Server settings.
      *
-     * @param exportName  the export's name; clients may also ask for the default export with an empty name
-     * @param description text sent as NBD_INFO_DESCRIPTION and in NBD_OPT_LIST (empty: none)
+     * @param exportName  the name of the export made by {@link #NbdServer(NbdBackend, Options)}, which is also
+     *                    the default export (the one an empty name selects); unused by {@link #NbdServer(Options)}
+     * @param description that export's text sent as NBD_INFO_DESCRIPTION and in NBD_OPT_LIST (empty: none)
      * @param workers     threads serving requests, shared by all connections
      * @param inlineIdle  serve a small READ/WRITE/CACHE on the connection's reader thread when nothing else is
      *                    in flight on that connection (saves two thread hand-offs at queue depth 1, but a slow
@@ -97,8 +105,11 @@ public final class NbdServer implements Closeable {
         }
     }
 
-    private final NbdBackend backend;
     private final Options options;
+    /** The exports by name, in the order they were added; replaced whole under {@code this} (copy on write). */
+    private volatile Map<String, NbdExport> exports = Map.of();
+    /** The export an empty name selects when no export is named "" (null: none). */
+    private volatile String defaultExport;
     final BufferPool buffers = new BufferPool();
     final NbdStats stats = new NbdStats();
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
@@ -110,8 +121,18 @@ public final class NbdServer implements Closeable {
     private volatile boolean stopping;
     private boolean stopped;
 
+    /**
+     * A server of one export: {@code backend}, named {@code options.exportName()} with
+     * {@code options.description()}; it is also the default export.
+     */
     public NbdServer(NbdBackend backend, Options options) {
-        this.backend = Objects.requireNonNull(backend, "backend");
+        this(options);
+        addExport(options.exportName(), options.description(), backend);
+        defaultExport = options.exportName();
+    }
+
+    /** A server with no exports yet ({@link #addExport}); the options' export name and description are unused. */
+    public NbdServer(Options options) {
         this.options = Objects.requireNonNull(options, "options");
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(options.workers(), options.workers(), 60, TimeUnit.SECONDS,
@@ -120,10 +141,6 @@ public final class NbdServer implements Closeable {
                     t.setDaemon(true);
                     return t;
                 });
-    }
-
-    NbdBackend backend() {
-        return backend;
     }
 
     Options options() {
@@ -138,9 +155,79 @@ public final class NbdServer implements Closeable {
         return stopping;
     }
 
-    /** Whether a client's export name selects this server's export (its name, or "" for the default). */
-    boolean exportMatches(String name) {
-        return name.isEmpty() || name.equals(options.exportName());
+    /**
+     * The export a client's name selects: the one of that name, or for an empty name the default export; null
+     * when there is none.
+     */
+    NbdExport find(String name) {
+        Map<String, NbdExport> m = exports;
+        NbdExport e = m.get(name);
+        if (e == null && name.isEmpty()) {
+            String d = defaultExport;
+            e = d == null ? null : m.get(d);
+        }
+        return e;
+    }
+
+    /** The exports now, in the order they were added. */
+    public List<NbdExport> exports() {
+        return List.copyOf(exports.values());
+    }
+
+    /** The export named {@code name} exactly, or null. */
+    public NbdExport export(String name) {
+        return exports.get(name);
+    }
+
+    /**
+     * Adds an export; clients can select it at once (also while the server runs).
+     *
+     * @throws IllegalArgumentException when an export of that name exists
+     * @throws IllegalStateException    when the server is stopping or stopped
+     */
+    public synchronized NbdExport addExport(String name, String description, NbdBackend backend) {
+        if (stopping) {
+            throw new IllegalStateException("server is stopping");
+        }
+        if (exports.containsKey(name)) {
+            throw new IllegalArgumentException("an export named '" + name + "' exists already");
+        }
+        NbdExport e = new NbdExport(name, description, backend, stats);
+        Map<String, NbdExport> m = new LinkedHashMap<>(exports);
+        m.put(name, e);
+        exports = Collections.unmodifiableMap(m);
+        return e;
+    }
+
+    /** Makes {@code name} the export that an empty export name selects (null: an empty name selects nothing). */
+    public void setDefaultExport(String name) {
+        defaultExport = name;
+    }
+
+    /** The export that an empty export name selects, or null. */
+    public String defaultExport() {
+        return defaultExport;
+    }
+
+    /**
+     * Removes an export gracefully: no new client can select it; its connections stop reading requests, finish
+     * those they read and close (one that does not read its replies within the grace time is cut); then the
+     * backend is flushed and closed. Other exports keep serving. Returns false when there is no such export.
+     */
+    public boolean removeExport(String name) throws IOException {
+        NbdExport e;
+        synchronized (this) {
+            e = exports.get(name);
+            if (e == null) {
+                return false;
+            }
+            Map<String, NbdExport> m = new LinkedHashMap<>(exports);
+            m.remove(name);
+            exports = Collections.unmodifiableMap(m);
+        }
+        finish(e.close());
+        closeBackend(e.backend());
+        return true;
     }
 
     /**
@@ -176,12 +263,12 @@ public final class NbdServer implements Closeable {
         return boundAddress;
     }
 
-    /** The request counters of all connections since the server started. */
+    /** The request counters of all connections (of all exports) since the server started. */
     public NbdStats stats() {
         return stats;
     }
 
-    /** Number of connections currently open (handshaking or transmitting). */
+    /** Number of connections currently open (handshaking or transmitting, on any export). */
     public int connectionCount() {
         return connections.size();
     }
@@ -230,7 +317,7 @@ public final class NbdServer implements Closeable {
 
     /**
      * Graceful stop: stops accepting, lets every connection finish the requests it already received (no new
-     * ones are read), flushes and closes the backend. Idempotent.
+     * ones are read), flushes and closes every export's backend. Idempotent.
      */
     public void stop() throws IOException {
         synchronized (this) {
@@ -247,7 +334,55 @@ public final class NbdServer implements Closeable {
         if (acceptThread != null) {
             joinUninterruptibly(acceptThread);
         }
-        List<NbdConnection> open = new ArrayList<>(connections);
+        finish(new ArrayList<>(connections));
+        workers.shutdown();
+        try {
+            workers.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (boundAddress instanceof UnixDomainSocketAddress u) {
+            Files.deleteIfExists(u.getPath());
+        }
+        Map<String, NbdExport> last;
+        synchronized (this) {
+            last = exports;
+            exports = Map.of();
+        }
+        IOException failed = null;
+        for (NbdExport e : last.values()) {
+            e.close();
+            try {
+                closeBackend(e.backend());
+            } catch (IOException ex) {
+                if (failed == null) {
+                    failed = ex;
+                } else {
+                    failed.addSuppressed(ex);
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    /** Flushes (unless read-only) and closes a backend no connection uses any more. */
+    private static void closeBackend(NbdBackend backend) throws IOException {
+        try {
+            if (!backend.isReadOnly()) {
+                backend.flush();
+            }
+        } finally {
+            backend.close();
+        }
+    }
+
+    /**
+     * Lets {@code open} finish: each stops reading, completes the requests it read and closes; one still busy
+     * after the grace time (a client that stopped reading its replies) is cut off.
+     */
+    private static void finish(Collection<NbdConnection> open) {
         for (NbdConnection c : open) {
             c.stopReading();
         }
@@ -269,22 +404,6 @@ public final class NbdServer implements Closeable {
                 c.abort(); // a client that stopped reading its replies: give up on it
             }
             joinUninterruptibly(t);
-        }
-        workers.shutdown();
-        try {
-            workers.awaitTermination(1, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (boundAddress instanceof UnixDomainSocketAddress u) {
-            Files.deleteIfExists(u.getPath());
-        }
-        try {
-            if (!backend.isReadOnly()) {
-                backend.flush();
-            }
-        } finally {
-            backend.close();
         }
     }
 

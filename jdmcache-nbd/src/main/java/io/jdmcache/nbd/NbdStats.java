@@ -4,7 +4,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
-/** A server's request counters, shared by its connections (contention-free adders, one increment a request). */
+/**
+ * Request counters shared by connections (contention-free adders, one increment a request): a server's, over all
+ * its exports, and each export's, which also count into the server's.
+ */
 public final class NbdStats {
     /** The commands by number, as the protocol numbers them; anything else counts as {@code other}. */
     static final String[] COMMANDS = {"read", "write", "disc", "flush", "trim", "cache", "write_zeroes",
@@ -15,8 +18,15 @@ public final class NbdStats {
     private final LongAdder writtenBytes = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder accepted = new LongAdder();
+    /** Where the counts also go (an export's counters feed the server's), or null. */
+    private final NbdStats parent;
 
     NbdStats() {
+        this(null);
+    }
+
+    NbdStats(NbdStats parent) {
+        this.parent = parent;
         for (int i = 0; i < requests.length; i++) {
             requests[i] = new LongAdder();
         }
@@ -24,21 +34,39 @@ public final class NbdStats {
 
     void request(int type) {
         requests[type >= 0 && type < COMMANDS.length ? type : COMMANDS.length].increment();
+        if (parent != null) {
+            parent.request(type);
+        }
     }
 
     void read(long bytes) {
         readBytes.add(bytes);
+        if (parent != null) {
+            parent.read(bytes);
+        }
     }
 
     void written(long bytes) {
         writtenBytes.add(bytes);
+        if (parent != null) {
+            parent.written(bytes);
+        }
     }
 
     void error() {
         errors.increment();
+        if (parent != null) {
+            parent.error();
+        }
     }
 
+    /** A connection accepted by the server. */
     void accepted() {
+        accepted.increment();
+    }
+
+    /** A connection selected an export (counted by the export only: the server counted it when accepted). */
+    void selected() {
         accepted.increment();
     }
 
@@ -67,7 +95,7 @@ public final class NbdStats {
         return errors.sum();
     }
 
-    /** Connections accepted since the server started. */
+    /** A server's: connections accepted since it started; an export's: connections that selected it. */
     public long connectionsAccepted() {
         return accepted.sum();
     }

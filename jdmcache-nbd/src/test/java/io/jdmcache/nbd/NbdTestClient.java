@@ -105,6 +105,12 @@ final class NbdTestClient implements Closeable {
     /** Connects, negotiates structured replies (and base:allocation if asked) and GO. */
     static NbdTestClient ready(SocketAddress address, boolean structured, boolean baseAllocation)
             throws IOException {
+        return ready(address, "", structured, baseAllocation);
+    }
+
+    /** As {@link #ready(SocketAddress, boolean, boolean)}, for the export named {@code name}. */
+    static NbdTestClient ready(SocketAddress address, String name, boolean structured, boolean baseAllocation)
+            throws IOException {
         NbdTestClient c = connect(address);
         if (structured) {
             c.option(OPT_STRUCTURED_REPLY, new byte[0]);
@@ -114,15 +120,16 @@ final class NbdTestClient implements Closeable {
             c.structured = true;
         }
         if (baseAllocation) {
-            c.option(OPT_SET_META_CONTEXT, metaPayload("", "base:allocation"));
+            c.option(OPT_SET_META_CONTEXT, metaPayload(name, "base:allocation"));
             for (OptReply r : c.optReplies()) {
                 if (r.type() == REP_META_CONTEXT) {
                     c.baseAllocationId = ByteBuffer.wrap(r.data()).getInt();
                 }
             }
         }
-        List<OptReply> reps = c.go(OPT_GO, "", 3);
+        List<OptReply> reps = c.go(OPT_GO, name, 3);
         if (reps.get(reps.size() - 1).type() != REP_ACK) {
+            c.close();
             throw new IOException("GO refused: " + Integer.toHexString(reps.get(reps.size() - 1).type()));
         }
         return c;

@@ -153,6 +153,31 @@ class RealClientsTest {
     }
 
     @Test
+    void nbdinfoListsEveryExportWithItsDescription() throws Exception {
+        need("nbdinfo", "libnbd-bin");
+        server = new NbdServer(NbdServer.Options.defaults());
+        server.addExport("home", "home directories", FileBackend.open(makeFile("a.img", 4 << 20, 11), false));
+        server.addExport("scratch", "scratch space", FileBackend.open(makeFile("b.img", 8 << 20, 12), true));
+        int port = ((InetSocketAddress) server.start(new InetSocketAddress("127.0.0.1", 0))).getPort();
+        Run list = run("nbdinfo", "--list", "nbd://127.0.0.1:" + port + "/");
+        assertThat(list.rc()).as(list.out()).isZero();
+        assertThat(list.out()).contains("export=\"home\"", "export=\"scratch\"", "description: home directories",
+                "description: scratch space", "export-size: " + (4 << 20), "export-size: " + (8 << 20));
+        Run json = run("nbdinfo", "--json", "nbd://127.0.0.1:" + port + "/scratch");
+        assertThat(json.rc()).as(json.out()).isZero();
+        assertThat(json(json.out(), "export-size")).isEqualTo(String.valueOf(8 << 20));
+        assertThat(json(json.out(), "is_read_only")).isEqualTo("true");
+        server.addExport("later", "added while serving", FileBackend.open(makeFile("c.img", 1 << 20, 13), false));
+        assertThat(server.removeExport("home")).isTrue();
+        list = run("nbdinfo", "--list", "nbd://127.0.0.1:" + port + "/");
+        assertThat(list.rc()).as(list.out()).isZero();
+        assertThat(list.out()).contains("export=\"scratch\"", "export=\"later\"", "description: added while serving")
+                .doesNotContain("export=\"home\"");
+        assertThat(run("nbdinfo", "--size", "nbd://127.0.0.1:" + port + "/home").rc()).as("a removed export")
+                .isNotZero();
+    }
+
+    @Test
     void nbdinfoMapShowsBackendExtents() throws Exception {
         need("nbdinfo", "libnbd-bin");
         serve(makeFile("disk.img", 8 << 20, 2), false);
