@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Builds jdmcache-bench (and the policy module it needs) and runs the policy simulator:
-# synthetic traces replayed through smq, smq with a migration lag, the cleaner, plain LRU and
-# Belady's MIN, hit ratios side by side. Options go to the simulator (--help lists them);
-# set SKIP_BUILD=1 to reuse the last build.
+# The policy league table: 'jdmcache sim' over the synthetic set and the real traces in ../shared/traces
+# (block-number traces; the two CSV samples are too short to judge a policy), every policy, cache sizes of
+# 1%, 5% and 10% of each trace's distinct blocks. Hit ratio per policy, its ratio to LRU and OPT, fills.
+#   bench/policy-sim.sh [sim options...]   e.g. --tsv, --plot curves.svg, --policies lru,smq,opt
+# Options replace the defaults they name (--cache-blocks 4096 runs the synthetic set at its reference size).
+# SKIP_BUILD=1 reuses the last build; SHARED=DIR points at another shared folder; SYNTH_ACCESSES=N sizes the
+# synthetic traces (default 2,000,000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-jar=jdmcache-bench/target/benchmarks.jar
-if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f "$jar" ]; then
-  ./mvnw -B -q -pl jdmcache-bench -am package -DskipTests
+if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f jdmcache-cli/target/jdmcache.jar ]; then
+  ./mvnw -B -q -pl jdmcache-cli -am package -DskipTests
 fi
-exec java -Xmx3g -cp "$jar" io.jdmcache.bench.policy.PolicySimulator "$@"
+shared=${SHARED:-../shared}
+n=${SYNTH_ACCESSES:-2000000}
+traces=()
+for s in zipf-0.9 zipf-1.2 zipf-0.9-local zipf+scan hot+scan loop phased; do
+  traces+=(--trace "synthetic:$s:$n")
+done
+for f in multi1 multi2 multi3 sprite 2_pools ps loop; do
+  [ -f "$shared/traces/$f.trace.gz" ] && traces+=(--trace "$shared/traces/$f.trace.gz")
+done
+sizes=(--cache-blocks 1%,5%,10%)
+case " $* " in *" --cache-blocks "* | *" --cache-size "*) sizes=() ;; esac
+exec bin/jdmcache sim "${traces[@]}" "${sizes[@]}" "$@"

@@ -14,7 +14,7 @@ import java.io.PrintWriter;
 @Command(name = "jdmcache", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Linux dm-cache in Java: metadata tools, a userspace cache engine and an NBD server.",
         subcommands = {ServeCommand.class, StatusCommand.class, MetricsCommand.class, MessageCommand.class, CheckCommand.class, DumpCommand.class, RestoreCommand.class, RepairCommand.class,
-                WritebackCommand.class, MetadataSizeCommand.class,
+                WritebackCommand.class, MetadataSizeCommand.class, SimCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Jdmcache implements Runnable {
     @CommandLine.Spec

@@ -47,7 +47,9 @@ class CliFuzzTest {
                 "--no-metadata-update"},
             "status", new String[] {"--control", "--human", "--map", "--columns", "--rows"},
             "metrics", new String[] {"--control"},
-            "message", new String[] {"--control"}));
+            "message", new String[] {"--control"},
+            "sim", new String[] {"--trace", "--format", "--format=msr", "--format=blocks", "--block-size",
+                "--cache-blocks", "--cache-size", "--policies", "--tsv", "--list-policies"}));
 
     static final Map<String, String[]> TOOLS = new TreeMap<>(Map.of(
             "cache_check", new String[] {"-q", "--quiet", "--super-block-only", "--skip-mappings", "--skip-hints",

@@ -1,0 +1,54 @@
+package io.jdmcache.sim.policy;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The policies {@code jdmcache sim} knows, in table order. */
+public final class SimPolicies {
+    private static final List<SimPolicy> ALL = List.of(
+            new OnlinePolicy("lru", SimPolicy.Kind.REFERENCE, "least recently used, demand fill", Lru::new),
+            new EngineReplay("smq", "smq", "the engine's smq (the kernel's stochastic multiqueue), migrations modelled"),
+            new Opt());
+
+    private SimPolicies() {
+    }
+
+    public static List<SimPolicy> all() {
+        return ALL;
+    }
+
+    public static List<String> names() {
+        return ALL.stream().map(SimPolicy::name).toList();
+    }
+
+    public static SimPolicy byName(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        for (SimPolicy p : ALL) {
+            if (p.name().equals(n)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("unknown policy '" + name + "' (known: " + String.join(", ", names())
+                + ", or all)");
+    }
+
+    /** {@code all}, or names separated by commas, in the order given, each once. */
+    public static List<SimPolicy> parse(String list) {
+        if (list.strip().equalsIgnoreCase("all")) {
+            return ALL;
+        }
+        Map<String, SimPolicy> chosen = new LinkedHashMap<>();
+        for (String s : list.split(",", -1)) {
+            String n = s.strip();
+            if (n.isEmpty()) {
+                throw new IllegalArgumentException("empty policy name in '" + list + "'");
+            }
+            SimPolicy p = byName(n);
+            chosen.putIfAbsent(p.name(), p);
+        }
+        return new ArrayList<>(chosen.values());
+    }
+}
