@@ -40,9 +40,13 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--clear-needs-check-flag", description = "clear the needs-check flag if the check passes")
     boolean clearNeedsCheck;
 
+    @Option(names = "--live", description = "read metadata that a running serve (or another writer) holds, "
+            + "with a warning that it is a live image; without it such metadata is refused")
+    boolean live;
+
     @Override
     public Integer call() {
         return CheckTool.run(input, new CheckOptions(superBlockOnly, skipMappings, skipHints, skipDiscards,
-                clearNeedsCheck), quiet, root.err);
+                clearNeedsCheck), quiet, root.err, live);
     }
 }

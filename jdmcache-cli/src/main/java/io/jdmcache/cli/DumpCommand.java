@@ -27,8 +27,12 @@ final class DumpCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repair"}, description = "salvage: leave out unreadable parts instead of failing")
     boolean repair;
 
+    @Option(names = "--live", description = "read metadata that a running serve (or another writer) holds, "
+            + "with a warning that it is a live image; without it such metadata is refused")
+    boolean live;
+
     @Override
     public Integer call() {
-        return DumpTool.run(input, output, repair, root.rawOut(), root.err);
+        return DumpTool.run(input, output, repair, root.rawOut(), root.err, live);
     }
 }

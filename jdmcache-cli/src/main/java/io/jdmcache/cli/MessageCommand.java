@@ -29,6 +29,24 @@ final class MessageCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        for (String w : words) {
+            for (int i = 0; i < w.length(); i++) {
+                char c = w.charAt(i);
+                if (c < 0x20 || c == 0x7f) {
+                    root.err.printf("message: word %s contains a control character (0x%02x at %d); "
+                            + "words are printable text%n", quoted(w), (int) c, i);
+                    return 1;
+                }
+            }
+        }
         return StatusCommand.ask(root, control, "message " + String.join(" ", words));
+    }
+
+    private static String quoted(String w) {
+        StringBuilder b = new StringBuilder("'");
+        for (char c : w.toCharArray()) {
+            b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        }
+        return b.append("'").toString();
     }
 }

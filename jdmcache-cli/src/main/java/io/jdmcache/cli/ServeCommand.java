@@ -6,6 +6,7 @@ import io.jdmcache.engine.CacheConfig;
 import io.jdmcache.engine.CacheDevice;
 import io.jdmcache.engine.CacheMode;
 import io.jdmcache.nbd.NbdServer;
+import io.jdmcache.nbd.SocketPaths;
 import io.jdmcache.tools.run.MetadataSizeTool;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,6 +15,8 @@ import picocli.CommandLine.ParentCommand;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.math.BigInteger;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -99,6 +102,16 @@ final class ServeCommand implements Callable<Integer> {
                     + "at the cost of that much CPU each time a client pauses")
     int busyPollMicros;
 
+    @Option(names = "--handshake-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "disconnect a client that has not finished the NBD handshake this long after connecting "
+                    + "(default ${DEFAULT-VALUE})")
+    double handshakeTimeoutSeconds;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "128",
+            description = "serve at most N NBD connections at once; a client beyond them is told why it is "
+                    + "refused (default ${DEFAULT-VALUE})")
+    int maxConnections;
+
     @Option(names = "--control", paramLabel = "PATH", description = "the control socket for status and message "
             + "(default: " + Control.DEFAULT_HINT + ")")
     Path control;
@@ -107,6 +120,15 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (busyPollMicros < 0 || busyPollMicros > 1_000_000) {
             root.err.println("serve: --busy-poll must be 0 to 1000000 microseconds, got " + busyPollMicros);
+            return 1;
+        }
+        if (!(handshakeTimeoutSeconds >= 0.001 && handshakeTimeoutSeconds <= 3600)) {
+            root.err.println("serve: --handshake-timeout must be 0.001 to 3600 seconds, got "
+                    + handshakeTimeoutSeconds);
+            return 1;
+        }
+        if (maxConnections < 1 || maxConnections > 65536) {
+            root.err.println("serve: --max-connections must be 1 to 65536, got " + maxConnections);
             return 1;
         }
         CacheConfig config;
@@ -125,6 +147,12 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         Path controlPath = control != null ? control : Control.defaultPath(embedded ? dataDir : null);
+        try {
+            checkSocketPaths(controlPath, address);
+        } catch (IOException e) {
+            root.err.println("serve: " + e.getMessage());
+            return 1;
+        }
 
         long t0 = System.nanoTime();
         root.err.println("jdmcache: opening the cache (" + config.toTableLine() + ")");
@@ -137,6 +165,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         NbdServer server = new NbdServer(new CacheBackend(dev, readOnly),
                 NbdServer.Options.defaults().withExportName(exportName).withBusyPollMicros(busyPollMicros)
+                        .withHandshakeTimeoutMillis((int) Math.max(1, Math.round(handshakeTimeoutSeconds * 1000)))
+                        .withMaxConnections(maxConnections)
                         .withDescription("jdmcache " + config.mode().name().toLowerCase(Locale.ROOT) + " cache"));
         ControlServer ctl;
         SocketAddress bound;
@@ -174,10 +204,26 @@ final class ServeCommand implements Callable<Integer> {
             Runtime.getRuntime().halt(rc);
         }, "jdmcache-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        warnIfReachable(bound);
         printHowToConnect(dev, bound, controlPath, (System.nanoTime() - t0) / 1_000_000);
         DrainProgress.startIfCleaning(dev, root.err);
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Before any device is opened: the control socket and a Unix NBD socket must be two different paths where
+     * nothing but a stale socket is (a stale one is removed; a file, even a device of this cache, is refused).
+     */
+    private static void checkSocketPaths(Path controlPath, SocketAddress listen) throws IOException {
+        if (listen instanceof UnixDomainSocketAddress u) {
+            if (u.getPath().toAbsolutePath().normalize().equals(controlPath.toAbsolutePath().normalize())) {
+                throw new IOException("--listen unix:" + u.getPath() + " and the control socket " + controlPath
+                        + " are the same path; give --control another one");
+            }
+            SocketPaths.prepareForBind(u.getPath(), "NBD socket");
+        }
+        SocketPaths.prepareForBind(controlPath, "control socket");
     }
 
     private void printHowToConnect(CacheDevice dev, SocketAddress bound, Path controlPath, long openMs) {
@@ -188,7 +234,7 @@ final class ServeCommand implements Callable<Integer> {
             nbdClient = "nbd-client -unix " + u.getPath() + " /dev/nbd0";
         } else {
             InetSocketAddress in = (InetSocketAddress) bound;
-            String host = in.getAddress().getHostAddress();
+            String host = hintHost(in.getAddress());
             uri = "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + in.getPort() + "/" + exportName;
             nbdClient = "nbd-client " + host + " " + in.getPort() + (exportName.isEmpty() ? "" : " -N " + exportName)
                     + " /dev/nbd0";
@@ -203,6 +249,68 @@ final class ServeCommand implements Callable<Integer> {
         p.line("  jdmcache status%s   (control socket %s)",
                 controlPath.equals(Control.find(null)) ? "" : " --control " + controlPath, controlPath);
         p.line("Stop with Ctrl-C or SIGTERM: in-flight requests finish and the metadata is committed clean.");
+    }
+
+    /**
+     * A non-loopback listener is reachable from the network, and NBD has neither TLS nor authentication here:
+     * anybody who can reach the port can read and overwrite the volume.
+     */
+    private void warnIfReachable(SocketAddress bound) {
+        if (bound instanceof InetSocketAddress in && !in.getAddress().isLoopbackAddress()) {
+            root.err.println("jdmcache: warning: the export listens on " + hintHost(in.getAddress()) + " port "
+                    + in.getPort() + (in.getAddress().isAnyLocalAddress() ? " (every address of this machine)" : "")
+                    + ": anybody who can reach it from the network can read and overwrite the volume "
+                    + "(no TLS, no authentication); use --listen 127.0.0.1:PORT or unix:PATH to keep it local");
+        }
+    }
+
+    /** The host to put in a connection hint: a wildcard becomes this machine's name, IPv6 is compressed. */
+    static String hintHost(InetAddress a) {
+        if (a.isAnyLocalAddress()) {
+            try {
+                return InetAddress.getLocalHost().getHostName();
+            } catch (IOException e) {
+                return a instanceof Inet6Address ? "::1" : "127.0.0.1";
+            }
+        }
+        return a instanceof Inet6Address ? compressV6(a.getHostAddress()) : a.getHostAddress();
+    }
+
+    /** RFC 5952 form of a full IPv6 address: the longest run of two or more zero groups becomes "::". */
+    static String compressV6(String full) {
+        int pct = full.indexOf('%');
+        String scope = pct >= 0 ? full.substring(pct) : "";
+        String[] g = (pct >= 0 ? full.substring(0, pct) : full).split(":");
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < g.length; ) {
+            if (Integer.parseInt(g[i], 16) != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < g.length && Integer.parseInt(g[j], 16) == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = j;
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < g.length; i++) {
+            if (i == bestStart) {
+                b.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (b.length() > 0 && b.charAt(b.length() - 1) != ':') {
+                b.append(':');
+            }
+            b.append(Integer.toHexString(Integer.parseInt(g[i], 16)));
+        }
+        return b + scope;
     }
 
     /** Prints formatted lines and flushes (the first line is what scripts wait for). */
@@ -300,6 +408,10 @@ final class ServeCommand implements Callable<Integer> {
         if (p < 0 || p > 65535) {
             throw new IllegalArgumentException("--listen " + s + ": port " + p + " is out of range");
         }
-        return new InetSocketAddress(host, p);
+        InetSocketAddress a = new InetSocketAddress(host, p);
+        if (a.isUnresolved()) {
+            throw new IllegalArgumentException("--listen " + s + ": the host name " + host + " does not resolve");
+        }
+        return a;
     }
 }

@@ -53,8 +53,17 @@ final class StatusCommand implements Callable<Integer> {
         try {
             answer = ControlServer.request(p, request);
         } catch (IOException e) {
-            root.err.println("jdmcache: no server answers on " + p + " (" + Jdmcache.messageOf(e)
-                    + "); start one with 'jdmcache serve' or pass --control PATH");
+            String why = Jdmcache.messageOf(e);
+            if (why.contains("Permission denied") || why.contains("Operation not permitted")) {
+                root.err.println("jdmcache: cannot connect to the control socket " + p + ": " + why
+                        + " (the server runs as another user: run this as that user)");
+            } else if (why.contains("No such file")) {
+                root.err.println("jdmcache: no server answers on " + p + " (there is no control socket there); "
+                        + "start one with 'jdmcache serve' or pass --control PATH");
+            } else {
+                root.err.println("jdmcache: no server answers on " + p + " (" + why
+                        + "); start one with 'jdmcache serve' or pass --control PATH");
+            }
             return 1;
         }
         if (answer.startsWith("error: ")) {

@@ -51,6 +51,10 @@ final class NbdConnection {
     private final long busyPollNanos;
     private final InputStream pollStream;
     volatile Thread thread;
+    /** Non-null for a connection beyond the server's limit: every GO, INFO and EXPORT_NAME is refused with it. */
+    private final String refusal;
+    /** Set when the handshake has ended with an export chosen (the handshake timeout no longer applies). */
+    volatile boolean negotiated;
 
     private boolean structured;
     private boolean baseAllocation;
@@ -60,6 +64,11 @@ final class NbdConnection {
     private volatile boolean broken;
 
     NbdConnection(NbdServer server, SocketChannel channel) {
+        this(server, channel, null);
+    }
+
+    NbdConnection(NbdServer server, SocketChannel channel, String refusal) {
+        this.refusal = refusal;
         this.server = server;
         this.channel = channel;
         this.busyPollNanos = server.options().busyPollMicros() * 1000L;
@@ -79,6 +88,7 @@ final class NbdConnection {
         boolean disc = false;
         try {
             if (handshake()) {
+                negotiated = true;
                 disc = transmission();
             }
         } catch (IOException | RuntimeException | OutOfMemoryError e) {
@@ -277,6 +287,9 @@ final class NbdConnection {
             data.flip();
             switch (opt) {
                 case OPT_EXPORT_NAME: {
+                    if (refusal != null) {
+                        return false; // EXPORT_NAME cannot carry an error
+                    }
                     String name = utf8(data, data.remaining());
                     NbdExport e = name == null ? null : server.find(name);
                     if (e == null || server.isStopping() || !select(e)) {
@@ -311,7 +324,9 @@ final class NbdConnection {
                     break;
                 case OPT_INFO:
                 case OPT_GO:
-                    if (infoOrGo(opt, data)) {
+                    if (refusal != null) {
+                        optionError(opt, REP_ERR_POLICY, refusal);
+                    } else if (infoOrGo(opt, data)) {
                         return true;
                     }
                     break;

@@ -2,6 +2,7 @@ package io.jdmcache.nbd;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -21,10 +22,15 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An NBD server exporting one or more {@link NbdBackend}s over TCP or a Unix-domain socket, each an
@@ -63,9 +69,13 @@ public final class NbdServer implements Closeable {
      *                    have to wake a sleeping thread; costs up to that much CPU each time the client pauses
      */
     public record Options(String exportName, String description, int workers, boolean inlineIdle,
-            int busyPollMicros) {
+            int busyPollMicros, int handshakeTimeoutMillis, int maxConnections) {
         /** The default busy-poll time, the value commonly used for Linux's {@code net.core.busy_read}. */
         public static final int DEFAULT_BUSY_POLL_MICROS = 50;
+        /** How long a client may take from connecting to the end of its handshake, by default. */
+        public static final int DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+        /** Connections served at once, by default; more are refused with a message. */
+        public static final int DEFAULT_MAX_CONNECTIONS = 128;
 
         public Options {
             Objects.requireNonNull(exportName, "exportName");
@@ -77,31 +87,54 @@ public final class NbdServer implements Closeable {
                 throw new IllegalArgumentException("busy-poll time must be 0..1000000 microseconds: "
                         + busyPollMicros);
             }
+            if (handshakeTimeoutMillis < 1) {
+                throw new IllegalArgumentException("the handshake timeout must be positive: "
+                        + handshakeTimeoutMillis + " ms");
+            }
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("the connection limit must be at least 1: " + maxConnections);
+            }
         }
 
         public static Options defaults() {
             return new Options("", "", Math.max(4, 4 * Runtime.getRuntime().availableProcessors()), true,
-                    DEFAULT_BUSY_POLL_MICROS);
+                    DEFAULT_BUSY_POLL_MICROS, DEFAULT_HANDSHAKE_TIMEOUT_MILLIS, DEFAULT_MAX_CONNECTIONS);
+        }
+
+        /** A client that has not finished its handshake this long after connecting is disconnected. */
+        public Options withHandshakeTimeoutMillis(int millis) {
+            return new Options(exportName, description, workers, inlineIdle, busyPollMicros, millis, maxConnections);
+        }
+
+        /** At most this many connections are served at once; beyond it a client's GO is refused with a message. */
+        public Options withMaxConnections(int n) {
+            return new Options(exportName, description, workers, inlineIdle, busyPollMicros,
+                    handshakeTimeoutMillis, n);
         }
 
         public Options withExportName(String name) {
-            return new Options(name, description, workers, inlineIdle, busyPollMicros);
+            return new Options(name, description, workers, inlineIdle, busyPollMicros,
+                    handshakeTimeoutMillis, maxConnections);
         }
 
         public Options withDescription(String text) {
-            return new Options(exportName, text, workers, inlineIdle, busyPollMicros);
+            return new Options(exportName, text, workers, inlineIdle, busyPollMicros,
+                    handshakeTimeoutMillis, maxConnections);
         }
 
         public Options withWorkers(int n) {
-            return new Options(exportName, description, n, inlineIdle, busyPollMicros);
+            return new Options(exportName, description, n, inlineIdle, busyPollMicros,
+                    handshakeTimeoutMillis, maxConnections);
         }
 
         public Options withInlineIdle(boolean on) {
-            return new Options(exportName, description, workers, on, busyPollMicros);
+            return new Options(exportName, description, workers, on, busyPollMicros,
+                    handshakeTimeoutMillis, maxConnections);
         }
 
         public Options withBusyPollMicros(int micros) {
-            return new Options(exportName, description, workers, inlineIdle, micros);
+            return new Options(exportName, description, workers, inlineIdle, micros,
+                    handshakeTimeoutMillis, maxConnections);
         }
     }
 
@@ -115,6 +148,13 @@ public final class NbdServer implements Closeable {
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
     private final ExecutorService workers;
+    /** Disconnects clients that have not finished their handshake in time. */
+    private final ScheduledExecutorService handshakeTimer;
+    /** Talks to the clients beyond the connection limit, a few at a time (more are just closed). */
+    private final ThreadPoolExecutor refusers;
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong timedOut = new AtomicLong();
+    private volatile long lastRefusalLog;
     private volatile ServerSocketChannel listener;
     private volatile SocketAddress boundAddress;
     private Thread acceptThread;
@@ -141,6 +181,28 @@ public final class NbdServer implements Closeable {
                     t.setDaemon(true);
                     return t;
                 });
+        this.handshakeTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "nbd-handshake-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        AtomicInteger m = new AtomicInteger();
+        this.refusers = new ThreadPoolExecutor(0, REFUSERS, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, "nbd-refuser-" + m.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, (r, pool) -> ((Refusal) r).conn.abort());
+    }
+
+    /** Threads answering the clients beyond the connection limit. */
+    private static final int REFUSERS = 4;
+
+    /** A connection beyond the limit, told why it cannot have an export. */
+    private record Refusal(NbdConnection conn) implements Runnable {
+        @Override
+        public void run() {
+            conn.run();
+        }
     }
 
     Options options() {
@@ -239,10 +301,19 @@ public final class NbdServer implements Closeable {
             throw new IllegalStateException("server already started");
         }
         ServerSocketChannel ch;
-        if (listen instanceof UnixDomainSocketAddress) {
+        if (listen instanceof UnixDomainSocketAddress u) {
+            SocketPaths.prepareForBind(u.getPath(), "NBD socket");
             ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         } else {
-            ch = ServerSocketChannel.open();
+            InetSocketAddress in = (InetSocketAddress) listen;
+            if (in.isUnresolved()) {
+                throw new IOException("cannot listen on " + in.getHostString() + ":" + in.getPort()
+                        + ": the host name does not resolve");
+            }
+            // an IPv4 address binds IPv4 only: on a dual-stack JDK, 0.0.0.0 would otherwise take every IPv6
+            // address as well
+            ch = in.getAddress() instanceof Inet4Address
+                    ? ServerSocketChannel.open(StandardProtocolFamily.INET) : ServerSocketChannel.open();
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         }
         try {
@@ -273,6 +344,45 @@ public final class NbdServer implements Closeable {
         return connections.size();
     }
 
+    /** Connections refused because {@link Options#maxConnections()} were already open. */
+    public long refusedConnections() {
+        return refused.get();
+    }
+
+    /** Connections closed because their handshake took longer than {@link Options#handshakeTimeoutMillis()}. */
+    public long handshakeTimeouts() {
+        return timedOut.get();
+    }
+
+    /** Closes {@code conn} unless its handshake is over by the deadline. */
+    private void armHandshakeTimer(NbdConnection conn) {
+        try {
+            handshakeTimer.schedule(() -> {
+                if (!conn.negotiated) {
+                    timedOut.incrementAndGet();
+                    conn.abort();
+                }
+            }, options.handshakeTimeoutMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            conn.abort(); // stopping
+        }
+    }
+
+    private void refuse(SocketChannel c) {
+        long n = refused.incrementAndGet();
+        String why = "too many connections: this server serves at most " + options.maxConnections()
+                + " at once (--max-connections)";
+        long now = System.nanoTime();
+        if (now - lastRefusalLog > TimeUnit.SECONDS.toNanos(10)) {
+            lastRefusalLog = now;
+            System.err.println("jdmcache: nbd: refused a connection: " + options.maxConnections()
+                    + " connections are open (--max-connections); " + n + " refused so far");
+        }
+        NbdConnection conn = new NbdConnection(this, c, why);
+        armHandshakeTimer(conn);
+        refusers.execute(new Refusal(conn));
+    }
+
     private void acceptLoop() {
         ServerSocketChannel l = listener;
         while (!stopping) {
@@ -295,7 +405,12 @@ public final class NbdServer implements Closeable {
                 closeQuietly(c);
                 continue;
             }
+            if (connections.size() >= options.maxConnections()) {
+                refuse(c);
+                continue;
+            }
             NbdConnection conn = new NbdConnection(this, c);
+            armHandshakeTimer(conn);
             connections.add(conn);
             stats.accepted();
             if (stopping) { // raced with stop(): do not serve it
@@ -336,6 +451,8 @@ public final class NbdServer implements Closeable {
         }
         finish(new ArrayList<>(connections));
         workers.shutdown();
+        handshakeTimer.shutdownNow();
+        refusers.shutdownNow();
         try {
             workers.awaitTermination(1, TimeUnit.MINUTES);
         } catch (InterruptedException e) {

@@ -250,7 +250,8 @@ public final class CacheTools {
         }
         int rc = RestoreTool.run(Path.of(input), Path.of(output), version, omitClean, quiet, err);
         if (rc == 0 && override != null) {
-            try (FileBlockDevice dev = FileBlockDevice.open(Path.of(output), false)) {
+            try (FileBlockDevice dev = FileBlockDevice.open(Path.of(output), false,
+                    io.jdmcache.pdata.io.DeviceLocks.Mode.EXCLUSIVE, output)) {
                 byte[] b = new byte[4096];
                 dev.read(0, ByteBuffer.wrap(b));
                 Bytes.put32(b, 40, (int) (long) override);

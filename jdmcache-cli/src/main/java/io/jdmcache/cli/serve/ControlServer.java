@@ -2,6 +2,7 @@ package io.jdmcache.cli.serve;
 
 import io.jdmcache.engine.CacheDevice;
 import io.jdmcache.nbd.NbdServer;
+import io.jdmcache.nbd.SocketPaths;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -40,12 +41,11 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code path} (a stale socket file there is replaced); the metrics include {@code nbd}'s.
+     * Listens on {@code path}: a stale socket left there by a crash is replaced; anything else there (a file, a
+     * directory, a socket a server answers on) is refused. The metrics include {@code nbd}'s.
      */
     public static ControlServer start(Path path, CacheDevice cache, NbdServer nbd) throws IOException {
-        if (Files.exists(path) && !isLive(path)) {
-            Files.delete(path);
-        }
+        SocketPaths.prepareForBind(path, "control socket"); // removes nothing but a stale socket
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.bind(UnixDomainSocketAddress.of(path));
@@ -116,6 +116,9 @@ public final class ControlServer implements AutoCloseable {
                 case "message" -> {
                     if (words.length < 2) {
                         return "error: message needs words, e.g. message migration_threshold 4096\n";
+                    }
+                    if (request.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+                        return "error: message words must be printable text (a control character was sent)\n";
                     }
                     cache.message(Arrays.copyOfRange(words, 1, words.length));
                     return "";

@@ -12,6 +12,9 @@ import io.jdmcache.metadata.MetadataOptions;
 import io.jdmcache.metadata.MetadataSize;
 import io.jdmcache.metadata.PolicyInfo;
 import io.jdmcache.pdata.io.BlockDevice;
+import io.jdmcache.pdata.io.DeviceBusyException;
+import io.jdmcache.pdata.io.DeviceLocks;
+import io.jdmcache.pdata.io.FileIdentity;
 import io.jdmcache.pdata.io.FileBlockDevice;
 import io.jdmcache.policy.CachePolicy;
 import io.jdmcache.policy.Policies;
@@ -41,13 +44,20 @@ public final class CacheLoader {
         T start(LoadedCache cache) throws IOException;
     }
 
-    /** Opens the three devices named by the table line (files or block devices), closing them all if one fails. */
+    /**
+     * Opens the three devices named by the table line (files or block devices), each claimed exclusively for as
+     * long as it is open ({@link DeviceLocks}), closing them all if one fails. Before anything is opened the three
+     * paths are resolved to the files they name: one file in two roles is refused, whatever the spelling.
+     */
     public static BlockDevice[] openDevices(CacheConfig config) throws IOException {
+        String[] roles = {"metadata", "cache", "origin"};
+        String[] paths = {config.metadataDevice(), config.cacheDevice(), config.originDevice()};
+        requireDistinct(roles, paths);
         List<BlockDevice> opened = new ArrayList<>();
         try {
-            openFile(config.metadataDevice(), "metadata", opened);
-            openFile(config.cacheDevice(), "cache", opened);
-            openFile(config.originDevice(), "origin", opened);
+            for (int i = 0; i < 3; i++) {
+                openFile(paths[i], roles[i], opened);
+            }
             return opened.toArray(new BlockDevice[0]);
         } catch (IOException | RuntimeException e) {
             for (BlockDevice d : opened) {
@@ -57,9 +67,32 @@ public final class CacheLoader {
         }
     }
 
+    /** Refuses one file (by device and inode, not by spelling) named in two roles. */
+    public static void requireDistinct(String[] roles, String[] paths) throws IOException {
+        FileIdentity[] ids = new FileIdentity[paths.length];
+        for (int i = 0; i < paths.length; i++) {
+            try {
+                ids[i] = FileIdentity.of(Path.of(paths[i]));
+            } catch (IOException e) {
+                throw new IOException("Error opening " + roles[i] + " device " + paths[i] + ": " + e.getMessage(), e);
+            }
+            for (int j = 0; j < i; j++) {
+                if (ids[i] != null && ids[i].equals(ids[j])) {
+                    throw new ConfigException("the " + roles[j] + " device " + paths[j] + " and the " + roles[i]
+                            + " device " + paths[i] + " are the same " + (ids[i].blockDevice() ? "device" : "file")
+                            + "; each role needs its own");
+                }
+            }
+        }
+    }
+
     private static void openFile(String path, String role, List<BlockDevice> opened) throws IOException {
         try {
-            opened.add(FileBlockDevice.open(Path.of(path), false));
+            opened.add(FileBlockDevice.open(Path.of(path), false, DeviceLocks.Mode.EXCLUSIVE,
+                    "the " + role + " device " + path));
+        } catch (DeviceBusyException e) {
+            throw new DeviceBusyException("Error opening " + role + " device " + path + ": " + e.getMessage(),
+                    e.holder());
         } catch (IOException e) {
             throw new IOException("Error opening " + role + " device " + path + ": " + e.getMessage(), e);
         }

@@ -4,6 +4,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -31,6 +33,7 @@ public final class FileBlockDevice implements BlockDevice {
     private final FileChannel[] lanes;
     private final boolean readOnly;
     private final long size;
+    private DeviceLocks.Claim claim;
 
     private FileBlockDevice(Path path, FileChannel[] lanes, boolean readOnly, long size) {
         this.path = path;
@@ -44,30 +47,71 @@ public final class FileBlockDevice implements BlockDevice {
         return lanes[(int) (Thread.currentThread().getId() & (LANES - 1))];
     }
 
-    /** Opens an existing file or block device. */
+    /** Opens an existing file or block device, with no claim on it (tests and internal copies). */
     public static FileBlockDevice open(Path path, boolean readOnly) throws IOException {
+        return open(path, readOnly, DeviceLocks.Mode.NONE, path.toString());
+    }
+
+    /**
+     * Opens an existing file or block device and claims it for as long as it stays open ({@link DeviceLocks}):
+     * {@code EXCLUSIVE} for a writer, {@code SHARED} for a reader. A device another opener holds is refused with a
+     * {@link DeviceBusyException} naming {@code what} and, where it can be known, the holder.
+     *
+     * @param what how messages name the device, e.g. "metadata device m.img"
+     */
+    public static FileBlockDevice open(Path path, boolean readOnly, DeviceLocks.Mode claim, String what)
+            throws IOException {
         BasicFileAttributes attrs;
         try {
             attrs = Files.readAttributes(path, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(path.toString(), null, "No such file or directory");
+        } catch (FileSystemException e) {
+            throw withOperation(e, path, "look up");
         }
         if (attrs.isDirectory()) {
             throw new IOException(path + ": is a directory, not a device or regular file");
         }
+        FileIdentity id = DeviceLocks.reserve(path, claim, what);
         FileChannel[] lanes = new FileChannel[LANES];
         try {
             for (int i = 0; i < LANES; i++) {
-                lanes[i] = readOnly
-                        ? FileChannel.open(path, StandardOpenOption.READ)
-                        : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                try {
+                    lanes[i] = readOnly
+                            ? FileChannel.open(path, StandardOpenOption.READ)
+                            : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                } catch (FileSystemException e) {
+                    throw withOperation(e, path, readOnly ? "open for reading" : "open for reading and writing");
+                }
             }
+            DeviceLocks.Claim c = DeviceLocks.lock(id, lanes[0], path, claim, what);
             long size = attrs.isRegularFile() ? lanes[0].size() : blockDeviceSize(path, lanes[0]);
-            return new FileBlockDevice(path, lanes, readOnly, size);
+            FileBlockDevice d = new FileBlockDevice(path, lanes, readOnly, size);
+            d.claim = c;
+            return d;
         } catch (IOException | RuntimeException e) {
+            DeviceLocks.unreserve(id);
             closeAll(lanes);
             throw e;
         }
+    }
+
+    /**
+     * The same kind of exception (callers tell AccessDeniedException apart), its message now "PATH: cannot
+     * OPERATION: REASON" with the system's own words for the reason.
+     */
+    private static FileSystemException withOperation(FileSystemException e, Path path, String operation) {
+        String reason = "cannot " + operation + ": " + OsErrors.reason(e);
+        FileSystemException w;
+        if (e instanceof AccessDeniedException) {
+            w = new AccessDeniedException(path.toString(), null, reason);
+        } else if (e instanceof NoSuchFileException) {
+            w = new NoSuchFileException(path.toString(), null, reason);
+        } else {
+            w = new FileSystemException(path.toString(), null, reason);
+        }
+        w.initCause(e);
+        return w;
     }
 
     private static long blockDeviceSize(Path path, FileChannel ch) throws IOException {
@@ -147,7 +191,13 @@ public final class FileBlockDevice implements BlockDevice {
 
     @Override
     public void close() throws IOException {
-        closeAll(lanes);
+        try {
+            closeAll(lanes);
+        } finally {
+            if (claim != null) {
+                claim.release();
+            }
+        }
     }
 
     private static void closeAll(FileChannel[] chs) throws IOException {

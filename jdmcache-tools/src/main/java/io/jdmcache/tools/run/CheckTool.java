@@ -28,8 +28,14 @@ public final class CheckTool {
     }
 
     public static int run(Path path, CheckOptions opts, boolean quiet, PrintStream err) {
+        return run(path, opts, quiet, err, false);
+    }
+
+    /** With {@code live}, metadata a writer holds is checked anyway (with a warning) instead of refused. */
+    public static int run(Path path, CheckOptions opts, boolean quiet, PrintStream err, boolean live) {
         CheckReport report;
-        try (FileBlockDevice dev = InputFiles.openMetadata(path, TOO_SMALL)) {
+        try (FileBlockDevice dev = InputFiles.openMetadata(path, TOO_SMALL, live && !opts.clearNeedsCheck(),
+                quiet ? null : err)) {
             Progress bar = quiet ? Progress.start(null, "") : Progress.start(err, "Checking");
             bar.total(cacheBlocks(dev));
             report = CacheChecker.check(dev, opts, bar::update);
@@ -52,8 +58,13 @@ public final class CheckTool {
             return 1;
         }
         if (opts.clearNeedsCheck()) {
-            try (FileBlockDevice rw = FileBlockDevice.open(path, false)) {
+            try (FileBlockDevice rw = InputFiles.openForWriting(path, path.toString())) {
                 CacheChecker.clearNeedsCheck(rw);
+            } catch (InputFiles.Unusable e) {
+                if (!quiet) {
+                    err.println(e.getMessage());
+                }
+                return 1;
             } catch (IOException e) {
                 if (!quiet) {
                     err.println(path + ": could not clear the needs-check flag: " + e.getMessage());

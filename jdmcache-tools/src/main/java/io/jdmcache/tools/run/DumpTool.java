@@ -26,7 +26,13 @@ public final class DumpTool {
     }
 
     public static int run(Path input, Path output, boolean repair, OutputStream stdout, PrintStream err) {
-        try (FileBlockDevice dev = InputFiles.openMetadata(input, TOO_SMALL)) {
+        return run(input, output, repair, stdout, err, false);
+    }
+
+    /** With {@code live}, metadata a writer holds is dumped anyway (with a warning) instead of refused. */
+    public static int run(Path input, Path output, boolean repair, OutputStream stdout, PrintStream err,
+                          boolean live) {
+        try (FileBlockDevice dev = InputFiles.openMetadata(input, TOO_SMALL, live, err)) {
             MetadataReader reader = new MetadataReader(dev, repair);
             reader.superblock();
             if (output == null || output.toString().equals("-")) {

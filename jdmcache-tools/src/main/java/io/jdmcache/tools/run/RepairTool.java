@@ -33,29 +33,46 @@ public final class RepairTool {
             err.println(input + ": " + e.getMessage());
             return 1;
         }
+        try {
+            if (java.nio.file.Files.isSameFile(input, output)) {
+                err.println("repair: the input " + input + " and the output " + output
+                        + " are the same file; repair writes to fresh metadata");
+                return 1;
+            }
+        } catch (IOException e) {
+            // one of them does not exist: the opens below say which
+        }
         BuilderSink sink = new BuilderSink();
         MetadataReader reader;
-        try (FileBlockDevice dev = InputFiles.openMetadata(input, DumpTool.TOO_SMALL)) {
-            reader = new MetadataReader(dev, true);
-            Progress bar = quiet ? Progress.start(null, "") : Progress.start(err, "Repairing");
-            bar.total(CheckTool.cacheBlocks(dev));
-            reader.setProgress(bar::update);
-            reader.read(sink);
-            bar.finish();
+        try (FileBlockDevice out = InputFiles.openForWriting(output, "the output " + output)) {
+            try (FileBlockDevice dev = InputFiles.openMetadata(input, DumpTool.TOO_SMALL)) {
+                reader = new MetadataReader(dev, true);
+                Progress bar = quiet ? Progress.start(null, "") : Progress.start(err, "Repairing");
+                bar.total(CheckTool.cacheBlocks(dev));
+                reader.setProgress(bar::update);
+                reader.read(sink);
+                bar.finish();
+            } catch (InputFiles.Unusable e) {
+                err.println(e.getMessage());
+                RestoreTool.zeroSuperblock(out, output, err);
+                return 1;
+            } catch (IOException | RuntimeException e) {
+                err.println(input + ": " + e.getMessage());
+                RestoreTool.zeroSuperblock(out, output, err);
+                return 1;
+            }
+            try {
+                sink.builder().write(out, sink.header().cleanShutdown());
+            } catch (IOException | RuntimeException e) {
+                err.println(output + ": cannot write the metadata: " + e.getMessage());
+                RestoreTool.zeroSuperblock(out, output, err);
+                return 1;
+            }
         } catch (InputFiles.Unusable e) {
             err.println(e.getMessage());
-            RestoreTool.zeroSuperblock(output, err);
             return 1;
-        } catch (IOException | RuntimeException e) {
-            err.println(input + ": " + e.getMessage());
-            RestoreTool.zeroSuperblock(output, err);
-            return 1;
-        }
-        try (FileBlockDevice dev = FileBlockDevice.open(output, false)) {
-            sink.builder().write(dev, sink.header().cleanShutdown());
-        } catch (IOException | RuntimeException e) {
-            err.println(output + ": cannot write the metadata: " + e.getMessage());
-            RestoreTool.zeroSuperblock(output, err);
+        } catch (IOException e) {
+            err.println(output + ": " + e.getMessage());
             return 1;
         }
         if (!quiet) {

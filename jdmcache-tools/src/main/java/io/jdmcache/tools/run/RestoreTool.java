@@ -50,30 +50,40 @@ public final class RestoreTool {
             err.println(input + ": cannot read the input: " + DumpTool.reason(e));
             return 1;
         }
-        MetadataBuilder b;
-        Progress progress = quiet ? Progress.start(null, "") : Progress.start(err, "Restoring");
-        try (InputStream in = open(input, progress)) {
-            b = XmlRestoreReader.read(in, version);
-        } catch (XmlInputException e) {
+        // the output is claimed before anything else and held to the end: a device a server (or another tool)
+        // holds is refused untouched, and nobody can open it between the parse and the write
+        try (FileBlockDevice dev = InputFiles.openForWriting(output, "the output " + output)) {
+            MetadataBuilder b;
+            Progress progress = quiet ? Progress.start(null, "") : Progress.start(err, "Restoring");
+            try (InputStream in = open(input, progress)) {
+                b = XmlRestoreReader.read(in, version);
+            } catch (XmlInputException e) {
+                progress.finish();
+                err.println(input + (e.line() > 0 ? ":" + e.line() : "") + ": " + e.getMessage());
+                zeroSuperblock(dev, output, err);
+                return 1;
+            } catch (IOException e) {
+                progress.finish();
+                err.println(input + ": cannot read the input: " + DumpTool.reason(e));
+                zeroSuperblock(dev, output, err);
+                return 1;
+            }
             progress.finish();
-            err.println(input + (e.line() > 0 ? ":" + e.line() : "") + ": " + e.getMessage());
-            zeroSuperblock(output, err);
+            try {
+                b.write(dev, !omitCleanShutdown);
+            } catch (IOException | RuntimeException e) {
+                err.println(output + ": cannot write the metadata: " + e.getMessage());
+                zeroSuperblock(dev, output, err);
+                return 1;
+            }
+            return 0;
+        } catch (InputFiles.Unusable e) {
+            err.println(e.getMessage());
             return 1;
         } catch (IOException e) {
-            progress.finish();
-            err.println(input + ": cannot read the input: " + DumpTool.reason(e));
-            zeroSuperblock(output, err);
+            err.println(output + ": " + e.getMessage());
             return 1;
         }
-        progress.finish();
-        try (FileBlockDevice dev = FileBlockDevice.open(output, false)) {
-            b.write(dev, !omitCleanShutdown);
-        } catch (IOException | RuntimeException e) {
-            err.println(output + ": cannot write the metadata: " + e.getMessage());
-            zeroSuperblock(output, err);
-            return 1;
-        }
-        return 0;
     }
 
     /** The reference's requirements on the output: an existing block device or regular file of >= 32 KiB. */
@@ -109,8 +119,9 @@ public final class RestoreTool {
         return null;
     }
 
-    static void zeroSuperblock(Path output, PrintStream err) {
-        try (FileBlockDevice dev = FileBlockDevice.open(output, false)) {
+    /** Zeroes the superblock of an output that could not be written, through the handle that claims it. */
+    static void zeroSuperblock(FileBlockDevice dev, Path output, PrintStream err) {
+        try {
             dev.write(0, ByteBuffer.allocate(InputFiles.BLOCK));
             dev.flush();
         } catch (IOException e) {
