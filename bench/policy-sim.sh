@@ -7,6 +7,7 @@
 # SKIP_BUILD=1 reuses the last build; SHARED=DIR points at another shared folder; SYNTH_ACCESSES=N sizes the
 # synthetic traces (default 2,000,000).
 set -euo pipefail
+export JDMCACHE_SIM_TIMING=${JDMCACHE_SIM_TIMING:-1}
 cd "$(dirname "$0")/.."
 
 if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f jdmcache-cli/target/jdmcache.jar ]; then

@@ -120,10 +120,17 @@ final class SimCommand implements Callable<Integer> {
             inputs.add(seen == 1 ? in : new Simulation.Input(in.trace().named(in.trace().name() + "#" + seen),
                     in.source()));
         }
+        long started = System.nanoTime();
         Simulation sim = new Simulation(chosen, sizes, blockBytes, Runtime.getRuntime().availableProcessors());
         Progress bar = Progress.start(root.err, "Simulating").total(sim.totalEvents(inputs));
         List<Simulation.TraceRun> runs = sim.run(inputs, bar::update);
         bar.finish();
+        if ("1".equals(System.getenv("JDMCACHE_SIM_TIMING"))) {
+            long ms = (System.nanoTime() - started) / 1_000_000;
+            StringBuilder sb = new StringBuilder("sim: ran in " + ms + " ms; accesses a second per run:");
+            sim.eventsPerSecond().forEach((p, v) -> sb.append(String.format(java.util.Locale.ROOT, " %s %.1fM", p, v / 1e6)));
+            root.err.println(sb);
+        }
         List<String> shown = chosen.stream().map(SimPolicy::name).toList();
         root.out.print(tsv ? Report.tsv(runs, shown) : Report.text(runs, shown, blockBytes));
         root.out.flush();

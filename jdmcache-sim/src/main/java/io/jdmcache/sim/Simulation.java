@@ -40,6 +40,7 @@ public final class Simulation {
     public record Input(Trace trace, String source) {
     }
 
+    private final java.util.Map<String, long[]> speed = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<SimPolicy> policies;
     private final List<CacheSize> sizes;
     private final long blockBytes;
@@ -85,6 +86,29 @@ public final class Simulation {
         return List.copyOf(s);
     }
 
+    private SimResult timed(SimPolicy p, Trace t, int blocks, LongConsumer progress) {
+        long start = System.nanoTime();
+        SimResult r = p.run(t, blocks, progress);
+        long took = System.nanoTime() - start;
+        speed.merge(p.name(), new long[] {t.length(), took}, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+        return r;
+    }
+
+    /**
+     * Events replayed a second by each policy in the runs so far (each run timed on its own thread), in run
+     * order: a measure of the simulator's speed, for the bench.
+     */
+    public java.util.Map<String, Double> eventsPerSecond() {
+        java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+        for (SimPolicy p : runPolicies()) {
+            long[] v = speed.get(p.name());
+            if (v != null && v[1] > 0) {
+                m.put(p.name(), v[0] * 1e9 / v[1]);
+            }
+        }
+        return m;
+    }
+
     public List<TraceRun> run(List<Input> inputs, LongConsumer progress) throws InterruptedException {
         Objects.requireNonNull(progress, "progress");
         AtomicLong done = new AtomicLong();
@@ -104,7 +128,7 @@ public final class Simulation {
                 List<Future<SimResult>> fs = new ArrayList<>();
                 for (int b : bs) {
                     for (SimPolicy p : run) {
-                        fs.add(pool.submit(() -> p.run(in.trace(), b, shared)));
+                        fs.add(pool.submit(() -> timed(p, in.trace(), b, shared)));
                     }
                 }
                 futures.add(fs);

@@ -10,6 +10,13 @@ import java.util.Map;
 public final class SimPolicies {
     private static final List<SimPolicy> ALL = List.of(
             new OnlinePolicy("lru", SimPolicy.Kind.REFERENCE, "least recently used, demand fill", Lru::new),
+            new OnlinePolicy("arc", SimPolicy.Kind.REFERENCE, "ARC (Megiddo and Modha, FAST'03)", Arc::new),
+            new OnlinePolicy("lirs", SimPolicy.Kind.REFERENCE, "LIRS (Jiang and Zhang, SIGMETRICS'02)", Lirs::new),
+            new OnlinePolicy("2q", SimPolicy.Kind.REFERENCE, "2Q, full version (Johnson and Shasha, VLDB'94)", TwoQ::new),
+            new OnlinePolicy("s3fifo", SimPolicy.Kind.REFERENCE, "S3-FIFO (Yang et al., SOSP'23)", S3Fifo::new),
+            new OnlinePolicy("sieve", SimPolicy.Kind.REFERENCE, "SIEVE (Zhang et al., NSDI'24)", Sieve::new),
+            new OnlinePolicy("caffeine", SimPolicy.Kind.LIBRARY, "the Caffeine library's W-TinyLFU cache, on the calling thread",
+                    CaffeineCache::new),
             new EngineReplay("smq", "smq", "the engine's smq (the kernel's stochastic multiqueue), migrations modelled"),
             new Opt());
 
