@@ -1,6 +1,9 @@
 package io.jdmcache.tools.run;
 
 import io.jdmcache.metadata.MetadataBuilder;
+import io.jdmcache.metadata.RestoreTarget;
+import io.jdmcache.metadata.StreamingMetadataBuilder;
+import io.jdmcache.pdata.block.MetadataException;
 import io.jdmcache.pdata.io.FileBlockDevice;
 import io.jdmcache.tools.xml.XmlInputException;
 import io.jdmcache.tools.xml.XmlRestoreReader;
@@ -10,6 +13,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -53,13 +57,33 @@ public final class RestoreTool {
         // the output is claimed before anything else and held to the end: a device a server (or another tool)
         // holds is refused untouched, and nobody can open it between the parse and the write
         try (FileBlockDevice dev = InputFiles.openForWriting(output, "the output " + output)) {
-            MetadataBuilder b;
+            // first as it comes, in bounded memory: cache_dump's order (ascending cache blocks)
             Progress progress = quiet ? Progress.start(null, "") : Progress.start(err, "Restoring");
             try (InputStream in = open(input, progress)) {
-                b = XmlRestoreReader.read(in, version);
+                RestoreTarget t = XmlRestoreReader.readStreaming(in, version,
+                        (v, bs, n, p) -> new StreamingMetadataBuilder(dev, v, bs, n, p));
+                try {
+                    t.finish(!omitCleanShutdown);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                progress.finish();
+                return 0;
+            } catch (RestoreTarget.OutOfOrderException e) {
+                progress.finish(); // another order: parse again into memory, below
             } catch (XmlInputException e) {
                 progress.finish();
                 err.println(input + (e.line() > 0 ? ":" + e.line() : "") + ": " + e.getMessage());
+                zeroSuperblock(dev, output, err);
+                return 1;
+            } catch (UncheckedIOException e) {
+                progress.finish();
+                err.println(output + ": cannot write the metadata: " + e.getCause().getMessage());
+                zeroSuperblock(dev, output, err);
+                return 1;
+            } catch (MetadataException e) {
+                progress.finish();
+                err.println(output + ": cannot write the metadata: " + e.getMessage());
                 zeroSuperblock(dev, output, err);
                 return 1;
             } catch (IOException e) {
@@ -67,16 +91,13 @@ public final class RestoreTool {
                 err.println(input + ": cannot read the input: " + DumpTool.reason(e));
                 zeroSuperblock(dev, output, err);
                 return 1;
-            }
-            progress.finish();
-            try {
-                b.write(dev, !omitCleanShutdown);
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
+                progress.finish();
                 err.println(output + ": cannot write the metadata: " + e.getMessage());
                 zeroSuperblock(dev, output, err);
                 return 1;
             }
-            return 0;
+            return inMemory(input, output, dev, version, omitCleanShutdown, quiet, err);
         } catch (InputFiles.Unusable e) {
             err.println(e.getMessage());
             return 1;
@@ -84,6 +105,35 @@ public final class RestoreTool {
             err.println(output + ": " + e.getMessage());
             return 1;
         }
+    }
+
+    /** Input in another order: everything parsed into flat arrays first (12 bytes a cache block), then written. */
+    private static int inMemory(Path input, Path output, FileBlockDevice dev, int version, boolean omitCleanShutdown,
+                                boolean quiet, PrintStream err) {
+        MetadataBuilder b;
+        Progress progress = quiet ? Progress.start(null, "") : Progress.start(err, "Restoring (in memory)");
+        try (InputStream in = open(input, progress)) {
+            b = XmlRestoreReader.read(in, version);
+        } catch (XmlInputException e) {
+            progress.finish();
+            err.println(input + (e.line() > 0 ? ":" + e.line() : "") + ": " + e.getMessage());
+            zeroSuperblock(dev, output, err);
+            return 1;
+        } catch (IOException e) {
+            progress.finish();
+            err.println(input + ": cannot read the input: " + DumpTool.reason(e));
+            zeroSuperblock(dev, output, err);
+            return 1;
+        }
+        progress.finish();
+        try {
+            b.write(dev, !omitCleanShutdown);
+        } catch (IOException | RuntimeException e) {
+            err.println(output + ": cannot write the metadata: " + e.getMessage());
+            zeroSuperblock(dev, output, err);
+            return 1;
+        }
+        return 0;
     }
 
     /** The reference's requirements on the output: an existing block device or regular file of >= 32 KiB. */

@@ -3,7 +3,9 @@ package io.jdmcache.tools.xml;
 import io.jdmcache.metadata.Mapping;
 import io.jdmcache.metadata.MetadataBuilder;
 import io.jdmcache.metadata.PolicyInfo;
+import io.jdmcache.metadata.RestoreTarget;
 import io.jdmcache.tools.check.DuplicateFinder;
+import io.jdmcache.tools.check.SpillingDuplicateFinder;
 
 import org.codehaus.stax2.XMLStreamReader2;
 import org.codehaus.stax2.typed.TypedValueDecoder;
@@ -46,9 +48,14 @@ public final class XmlRestoreReader {
     private final HintDecoder hint4 = new HintDecoder();
     private XMLStreamReader x;
     private XMLStreamReader2 x2;
-    private MetadataBuilder builder;
+    /** What the document goes into: an in-memory builder, or the streaming one of {@link #readStreaming}. */
+    private RestoreTarget builder;
+    /** The in-memory builder ({@link #read}), null when streaming. */
+    private MetadataBuilder memory;
+    private final TargetFactory factory;
     private long[] hinted;
     private DuplicateFinder oblocks;
+    private SpillingDuplicateFinder spilled;
     private long dataBlockSize;
     private long discardBlockSize = -1;
     private long discardNrBlocks = -1;
@@ -56,8 +63,16 @@ public final class XmlRestoreReader {
     private int nDiscards;
     private long maxDend;
 
-    private XmlRestoreReader(int version) {
+    private XmlRestoreReader(int version, TargetFactory factory) {
         this.version = version;
+        this.factory = factory;
+    }
+
+    /** Makes the streaming target once the superblock line is known. */
+    @FunctionalInterface
+    public interface TargetFactory {
+        RestoreTarget create(int version, long dataBlockSize, long cacheBlocks, PolicyInfo policy)
+                throws IOException;
     }
 
     /**
@@ -65,10 +80,31 @@ public final class XmlRestoreReader {
      * {@code version}. Nothing is written anywhere.
      */
     public static MetadataBuilder read(InputStream in, int version) throws IOException {
-        return new XmlRestoreReader(version).run(in);
+        XmlRestoreReader r = new XmlRestoreReader(version, null);
+        r.run(in);
+        return r.memory;
     }
 
-    private MetadataBuilder run(InputStream in) throws IOException {
+    /**
+     * Parses the document from {@code in} into the target {@code factory} makes, as it comes (bounded memory:
+     * origin blocks are checked for duplicates with {@link SpillingDuplicateFinder}). Input whose cache blocks
+     * do not ascend ends it with {@link RestoreTarget.OutOfOrderException}; the caller then uses {@link #read}.
+     * The target is returned filled but not finished.
+     */
+    public static RestoreTarget readStreaming(InputStream in, int version, TargetFactory factory)
+            throws IOException {
+        XmlRestoreReader r = new XmlRestoreReader(version, factory);
+        try {
+            r.run(in);
+        } finally {
+            if (r.spilled != null) {
+                r.spilled.close();
+            }
+        }
+        return r.builder;
+    }
+
+    private void run(InputStream in) throws IOException {
         XMLInputFactory f = new com.fasterxml.aalto.stax.InputFactoryImpl();
         f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
         f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
@@ -116,7 +152,6 @@ public final class XmlRestoreReader {
             throw new XmlInputException(line(), e.getMessage());
         }
         finish();
-        return builder;
     }
 
     private int line() {
@@ -174,11 +209,22 @@ public final class XmlRestoreReader {
         if (dnr != null) {
             discardNrBlocks = number("superblock", "discard_nr_blocks", dnr, Integer.MAX_VALUE * 64L);
         }
-        builder = new MetadataBuilder(version, dataBlockSize, n);
         int[] pv = versionOf(p);
-        builder.setPolicy(new PolicyInfo(p, pv[0], pv[1], pv[2], 4));
-        hinted = new long[(int) ((n + 63) >>> 6)];
-        oblocks = new DuplicateFinder(n);
+        PolicyInfo info = new PolicyInfo(p, pv[0], pv[1], pv[2], 4);
+        if (factory == null) {
+            memory = new MetadataBuilder(version, dataBlockSize, n);
+            memory.setPolicy(info);
+            builder = new InMemory(memory);
+            hinted = new long[(int) ((n + 63) >>> 6)];
+            oblocks = new DuplicateFinder(n);
+        } else {
+            try {
+                builder = factory.create(version, dataBlockSize, n, info);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            spilled = new SpillingDuplicateFinder();
+        }
     }
 
     private void element(String name, int depth) throws XmlInputException {
@@ -220,11 +266,19 @@ public final class XmlRestoreReader {
         } catch (XMLStreamException | RuntimeException e) {
             throw error("mapping: dirty=\"" + x.getAttributeValue(di) + "\" is not true or false");
         }
-        if (builder.isMapped(c)) {
+        if (memory != null && memory.isMapped(c)) {
             throw error("mapping: cache block " + c + " is mapped twice");
         }
         builder.setMapping(c, o, d);
-        oblocks.add(o);
+        if (oblocks != null) {
+            oblocks.add(o);
+        } else {
+            try {
+                spilled.add(o);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 
     private void hint() throws XmlInputException {
@@ -255,11 +309,13 @@ public final class XmlRestoreReader {
             }
             value = (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
         }
-        int w = (int) (c >>> 6);
-        if ((hinted[w] & (1L << c)) != 0) {
-            throw error("hint: cache block " + c + " has two hints");
+        if (hinted != null) {
+            int w = (int) (c >>> 6);
+            if ((hinted[w] & (1L << c)) != 0) {
+                throw error("hint: cache block " + c + " has two hints");
+            }
+            hinted[w] |= 1L << c;
         }
-        hinted[w] |= 1L << c;
         builder.setHint(c, value);
     }
 
@@ -296,11 +352,19 @@ public final class XmlRestoreReader {
         maxDend = Math.max(maxDend, end);
     }
 
-    private void finish() throws XmlInputException {
-        long[] dups = oblocks.duplicates();
+    private void finish() throws IOException {
+        long[] dups;
+        long count;
+        if (oblocks != null) {
+            dups = oblocks.duplicates();
+            count = dups.length;
+        } else {
+            dups = spilled.duplicates();
+            count = spilled.duplicateCount();
+        }
         if (dups.length > 0) {
             throw new XmlInputException(-1, "origin block " + dups[0] + " is mapped by two cache blocks"
-                    + (dups.length > 1 ? " (and " + (dups.length - 1) + " more origin blocks likewise)" : ""));
+                    + (count > 1 ? " (and " + (count - 1) + " more origin blocks likewise)" : ""));
         }
         long nr = discardNrBlocks >= 0 ? discardNrBlocks : maxDend;
         long bs = discardBlockSize >= 0 ? discardBlockSize : dataBlockSize;
@@ -475,4 +539,37 @@ public final class XmlRestoreReader {
         return error(element + ": " + attr + "=\"" + s + "\" is not a decimal number in 0.." + max);
     }
 
+
+    /** The in-memory builder seen as a target (finished by the caller, which writes it). */
+    private record InMemory(MetadataBuilder b) implements RestoreTarget {
+        @Override
+        public long cacheBlocks() {
+            return b.cacheBlocks();
+        }
+
+        @Override
+        public void setMapping(long cblock, long oblock, boolean dirty) {
+            b.setMapping(cblock, oblock, dirty);
+        }
+
+        @Override
+        public void setHint(long cblock, int hint) {
+            b.setHint(cblock, hint);
+        }
+
+        @Override
+        public void setDiscardGeometry(long blockSize, long nrBlocks) {
+            b.setDiscardGeometry(blockSize, nrBlocks);
+        }
+
+        @Override
+        public void setDiscarded(long from, long to) {
+            b.setDiscarded(from, to);
+        }
+
+        @Override
+        public void finish(boolean cleanShutdown) {
+            throw new UnsupportedOperationException("write the MetadataBuilder itself");
+        }
+    }
 }
