@@ -324,25 +324,15 @@ public final class CacheDevice implements BlockDevice {
 
     /** The metadata's use, or null when the metadata cannot tell (fail mode, or a read error). */
     public MetadataUsage metadataUsage() {
-        if (md.mode() == MetadataMode.FAIL) {
-            return null;
-        }
-        try {
-            long total = md.totalMetadataBlocks();
-            return new MetadataUsage(total - md.freeMetadataBlocks(), total, md.needsCheck());
-        } catch (IOException e) {
-            return null;
-        }
+        StatusLine.MetadataFields f = StatusLine.metadataFields(md);
+        return f == null ? null : new MetadataUsage(f.usedBlocks(), f.totalBlocks(), f.needsCheck());
     }
 
     /** The kernel's status line (see {@link StatusLine}), or {@code Fail} when the metadata is in fail mode. */
     public String status() {
-        MetadataUsage u = metadataUsage();
-        if (u == null) {
-            return "Fail";
-        }
-        return StatusLine.format(new StatusLine.MetadataFields(u.usedBlocks(), u.totalBlocks(), u.needsCheck(),
-                md.mode()), config, geometry.cacheBlocks(), policy, counters.snapshot(), workers.threshold());
+        StatusLine.MetadataFields f = StatusLine.metadataFields(md);
+        return f == null ? "Fail"
+                : StatusLine.format(f, config, geometry.cacheBlocks(), policy, counters.snapshot(), workers.threshold());
     }
 
     /**
@@ -375,32 +365,32 @@ public final class CacheDevice implements BlockDevice {
             committer.cleanCommit(() -> CleanShutdown.save(md, policy, policyInfo, discards, geometry.cacheBlocks()));
         } catch (IOException e) {
             failure = e;
-        } finally {
-            for (Closeable c : new Closeable[] {md, cacheDev, originDev}) {
-                try {
-                    c.close();
-                } catch (IOException e) {
-                    if (failure == null) {
-                        failure = e;
-                    }
-                }
-            }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        closeDevices(failure);
     }
 
     /** Stops the threads and closes the devices without a clean-shutdown commit (a simulated crash). */
     public void abandon() {
         closed = true;
         workers.stop();
+        try {
+            closeDevices(null);
+        } catch (IOException ignored) {
+            // a crash reports nothing
+        }
+    }
+
+    /** Closes the three devices, all of them whatever fails; throws {@code failure} or else the first failure. */
+    private void closeDevices(IOException failure) throws IOException {
         for (Closeable c : new Closeable[] {md, cacheDev, originDev}) {
             try {
                 c.close();
-            } catch (IOException ignored) {
-                // a crash reports nothing
+            } catch (IOException e) {
+                failure = failure == null ? e : failure;
             }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 }

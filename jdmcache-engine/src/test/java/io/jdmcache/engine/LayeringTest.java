@@ -7,15 +7,24 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The layers inside the engine: the table line and options (this package's value types) → core (geometry,
  * block locks, discards, counters) → commit → migration → io (the I/O path and its modes) → control (open,
  * status, messages, clean shutdown) → the {@link CacheDevice} façade. A layer may use the ones below it only.
+ * And one job per class: no source file of the engine is over {@link #MAX_LINES} lines.
  */
 class LayeringTest {
     private static final String ENGINE = "io.jdmcache.engine";
+    static final int MAX_LINES = 400;
 
     @Test
     void lowerLayersNeverUseHigherOnes() {
@@ -44,5 +53,25 @@ class LayeringTest {
 
     private static boolean isFacade(JavaClass c) {
         return c.getName().equals(CacheDevice.class.getName()) || c.getName().startsWith(CacheDevice.class.getName() + "$");
+    }
+
+    @Test
+    void noEngineClassIsOverFourHundredLines() throws IOException {
+        Path sources = Path.of("src/main/java", ENGINE.split("\\."));
+        assertThat(sources).as("run from the engine module's directory").isDirectory();
+        List<String> tooLong;
+        try (Stream<Path> files = Files.walk(sources)) {
+            tooLong = files.filter(f -> f.toString().endsWith(".java")).filter(f -> lines(f) > MAX_LINES)
+                    .map(f -> sources.relativize(f) + " (" + lines(f) + " lines)").sorted().toList();
+        }
+        assertThat(tooLong).as("engine sources over " + MAX_LINES + " lines").isEmpty();
+    }
+
+    private static long lines(Path f) {
+        try (Stream<String> l = Files.lines(f)) {
+            return l.count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

@@ -2,10 +2,12 @@ package io.jdmcache.engine.control;
 
 import io.jdmcache.engine.CacheConfig;
 import io.jdmcache.engine.core.Counters;
+import io.jdmcache.metadata.CacheMetadata;
 import io.jdmcache.metadata.CacheStats;
 import io.jdmcache.metadata.MetadataMode;
 import io.jdmcache.policy.CachePolicy;
 
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -23,6 +25,19 @@ public final class StatusLine {
 
     /** What the metadata says about itself. */
     public record MetadataFields(long usedBlocks, long totalBlocks, boolean needsCheck, MetadataMode mode) {
+    }
+
+    /** What the metadata says about itself now, or null when it cannot tell (fail mode, or a read error). */
+    public static MetadataFields metadataFields(CacheMetadata md) {
+        if (md.mode() == MetadataMode.FAIL) {
+            return null;
+        }
+        try {
+            long total = md.totalMetadataBlocks();
+            return new MetadataFields(total - md.freeMetadataBlocks(), total, md.needsCheck(), md.mode());
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     public static String format(MetadataFields md, CacheConfig config, int cacheBlocks, CachePolicy policy,
