@@ -128,6 +128,16 @@ public interface CachePolicy {
     void setDirty(int cblock);
 
     /**
+     * As {@link #setDirty}, but a block whose demotion has been issued is refused with {@code false}, nothing
+     * changed, instead of an exception: the engine's write path asks this way, and waits for the demotion to
+     * complete before it tries again.
+     *
+     * @return whether the block is now dirty
+     * @throws PolicyStateException if the block is not mapped
+     */
+    boolean trySetDirty(int cblock);
+
+    /**
      * Marks a mapped cache block clean (moves it to the clean queue). A write-back of the block that is
      * queued but not yet issued is withdrawn.
      *
@@ -152,6 +162,12 @@ public interface CachePolicy {
      * @throws PolicyStateException if background work on the block has been issued
      */
     boolean invalidateMapping(int cblock);
+
+    /**
+     * As {@link #invalidateMapping}, but background work issued for the block is answered with
+     * {@link Invalidation#BUSY}, nothing changed, instead of an exception.
+     */
+    Invalidation tryInvalidateMapping(int cblock);
 
     /** The 4-byte hint of a cache block: its level (0..63) if mapped, 0 otherwise. */
     int getHint(int cblock);

@@ -277,10 +277,17 @@ final class SmqPolicy implements CachePolicy {
 
     @Override
     public void setDirty(int cblock) {
+        if (!trySetDirty(cblock)) {
+            throw PolicyStateException.cacheBlock(cblock, "cannot mark dirty: a demotion of it is in progress");
+        }
+    }
+
+    @Override
+    public boolean trySetDirty(int cblock) {
         checkCblock(cblock);
         synchronized (lock) {
             requireMapped(cblock, "cannot mark dirty");
-            changeDirty(cblock, true);
+            return changeDirty(cblock, true);
         }
     }
 
@@ -293,22 +300,23 @@ final class SmqPolicy implements CachePolicy {
         }
     }
 
-    private void changeDirty(int c, boolean dirty) {
+    /** Changes a mapped block's dirty flag; false, changing nothing, to dirty a block whose demotion is issued. */
+    private boolean changeDirty(int c, boolean dirty) {
         boolean was = entries.has(c, CacheEntries.DIRTY);
         if (was == dirty) {
-            return;
+            return true;
         }
         if (!entries.has(c, CacheEntries.PENDING)) {
             queues.remove(c, was);
             entries.setDirty(c, dirty);
             queues.push(c, dirty);
-            return;
+            return true;
         }
         long ob = entries.oblock(c);
         WorkOp op = tracker.opFor(ob);
         boolean issued = tracker.isIssued(ob);
         if (op == WorkOp.DEMOTE && dirty && issued) {
-            throw PolicyStateException.cacheBlock(c, "cannot mark dirty: a demotion of it is in progress");
+            return false;
         }
         if (!issued && (op == WorkOp.DEMOTE || op == WorkOp.WRITEBACK)) {
             // queued work that the change makes pointless (demoting a now dirty block, writing back a now
@@ -317,9 +325,10 @@ final class SmqPolicy implements CachePolicy {
             entries.clear(c, CacheEntries.PENDING);
             entries.setDirty(c, dirty);
             queues.push(c, dirty);
-            return;
+            return true;
         }
         entries.setDirty(c, dirty);
+        return true;
     }
 
     private void requireMapped(int c, String what) {
@@ -366,14 +375,24 @@ final class SmqPolicy implements CachePolicy {
 
     @Override
     public boolean invalidateMapping(int cblock) {
+        return switch (tryInvalidateMapping(cblock)) {
+            case DROPPED -> true;
+            case NOT_MAPPED -> false;
+            case BUSY -> throw PolicyStateException.cacheBlock(cblock,
+                    "cannot invalidate: background work on it is in progress");
+        };
+    }
+
+    @Override
+    public Invalidation tryInvalidateMapping(int cblock) {
         checkCblock(cblock);
         synchronized (lock) {
             if (!entries.has(cblock, CacheEntries.MAPPED)) {
-                return false;
+                return Invalidation.NOT_MAPPED;
             }
             if (entries.has(cblock, CacheEntries.PENDING)) {
                 if (tracker.isIssued(entries.oblock(cblock))) {
-                    throw PolicyStateException.cacheBlock(cblock, "cannot invalidate: background work on it is in progress");
+                    return Invalidation.BUSY;
                 }
                 tracker.cancelQueued(entries.oblock(cblock));
                 entries.clear(cblock, CacheEntries.PENDING);
@@ -383,7 +402,7 @@ final class SmqPolicy implements CachePolicy {
             entries.unmap(cblock);
             queues.forgetHit(cblock);
             entries.release(cblock);
-            return true;
+            return Invalidation.DROPPED;
         }
     }
 

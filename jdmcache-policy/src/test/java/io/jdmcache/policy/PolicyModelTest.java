@@ -315,12 +315,17 @@ class PolicyModelTest {
             PolicyWork w = issuedFor(c);
             if (w != null && w.op() == WorkOp.DEMOTE) {
                 assertThrows(PolicyStateException.class, () -> policy.setDirty(c), "dirtying a block being demoted");
+                assertFalse(policy.trySetDirty(c), "dirtying a block being demoted, asked without an exception");
                 return;
             }
             if (w != null) {
                 return; // the engine keeps writes out of a block while it is being written back or promoted
             }
-            policy.setDirty(c);
+            if ((a.which() & 1) == 0) {
+                policy.setDirty(c);
+            } else {
+                assertTrue(policy.trySetDirty(c));
+            }
             dirty.add(c);
         }
 
@@ -339,6 +344,7 @@ class PolicyModelTest {
             if (w != null) {
                 if (mapped.containsKey(c)) {
                     assertThrows(PolicyStateException.class, () -> policy.invalidateMapping(c));
+                    assertEquals(Invalidation.BUSY, policy.tryInvalidateMapping(c));
                 } else {
                     assertFalse(policy.invalidateMapping(c), "a reserved block is not mapped");
                 }

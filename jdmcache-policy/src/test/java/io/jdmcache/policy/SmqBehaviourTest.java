@@ -238,6 +238,15 @@ class SmqBehaviourTest {
         assertEquals("cache block 0: cannot mark dirty: a demotion of it is in progress", e.getMessage());
         assertFalse(p.isDirty(d.cblock()));
         assertThrows(PolicyStateException.class, () -> p.invalidateMapping(d.cblock()));
+        assertFalse(p.trySetDirty(d.cblock()), "asked without an exception: refused the same");
+        assertEquals(Invalidation.BUSY, p.tryInvalidateMapping(d.cblock()));
+        assertFalse(p.isDirty(d.cblock()));
+        assertEquals(1, p.backgroundWorkInFlight(), "the refusals changed nothing");
+        p.completeBackgroundWork(d, false); // the demotion failed: the block stays mapped
+        assertTrue(p.trySetDirty(d.cblock()), "once the demotion completed the write may go on");
+        assertTrue(p.isDirty(d.cblock()));
+        assertEquals(Invalidation.DROPPED, p.tryInvalidateMapping(d.cblock()));
+        assertEquals(Invalidation.NOT_MAPPED, p.tryInvalidateMapping(d.cblock()));
     }
 
     @Test

@@ -1,8 +1,8 @@
 package io.jdmcache.engine.io;
 
 import io.jdmcache.engine.CacheMode;
-import io.jdmcache.engine.migration.Migrator;
 import io.jdmcache.policy.CachePolicy;
+import io.jdmcache.policy.Invalidation;
 import io.jdmcache.policy.IoDirection;
 
 import java.io.IOException;
@@ -38,7 +38,7 @@ final class PassthroughIo implements IoMode {
     public boolean writePiece(long b, long in, long pos, ByteBuffer src) throws IOException {
         int c = ctx.policy().lookup(b, IoDirection.WRITE, false);
         if (c >= 0) {
-            if (ctx.migrator().dropMapping(c) != Migrator.Dropped.DROPPED) {
+            if (ctx.migrator().dropMapping(c) != Invalidation.DROPPED) {
                 return false;
             }
             ctx.counters().writeHit();

@@ -4,7 +4,6 @@ import io.jdmcache.engine.CacheMode;
 import io.jdmcache.policy.CachePolicy;
 import io.jdmcache.policy.IoDirection;
 import io.jdmcache.policy.LookupResult;
-import io.jdmcache.policy.PolicyStateException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,12 +42,8 @@ final class WritebackIo implements IoMode {
             c = policy.lookup(b, IoDirection.WRITE, false);
         }
         if (c >= 0) {
-            if (!policy.isDirty(c)) {
-                try {
-                    policy.setDirty(c);
-                } catch (PolicyStateException e) {
-                    return false;
-                }
+            if (!policy.trySetDirty(c)) {
+                return false; // a demotion of the block was issued
             }
             ctx.counters().writeHit();
             ctx.cacheDev().write(ctx.geometry().cacheOffset(c, in), src);

@@ -7,7 +7,7 @@ import io.jdmcache.engine.core.EngineCounters;
 import io.jdmcache.metadata.CacheMetadata;
 import io.jdmcache.pdata.io.BlockDevice;
 import io.jdmcache.policy.CachePolicy;
-import io.jdmcache.policy.PolicyStateException;
+import io.jdmcache.policy.Invalidation;
 import io.jdmcache.policy.PolicyWork;
 
 import java.io.IOException;
@@ -200,23 +200,16 @@ public final class Migrator {
         }
     }
 
-    /** What {@link #dropMapping} did. */
-    public enum Dropped { DROPPED, NOT_MAPPED, BUSY }
-
     /**
      * Drops a cache block's mapping, clean or dirty (the caller holds the lock of its origin block). BUSY, having
      * changed nothing, when background work on the block is in flight.
      */
-    public Dropped dropMapping(int c) throws IOException {
-        try {
-            if (!policy.invalidateMapping(c)) {
-                return Dropped.NOT_MAPPED;
-            }
-        } catch (PolicyStateException busy) {
-            return Dropped.BUSY;
+    public Invalidation dropMapping(int c) throws IOException {
+        Invalidation r = policy.tryInvalidateMapping(c);
+        if (r == Invalidation.DROPPED) {
+            committer.underUpdate(() -> md.removeMapping(c));
         }
-        committer.underUpdate(() -> md.removeMapping(c));
-        return Dropped.DROPPED;
+        return r;
     }
 
     /** Drops a cache block's mapping if it has one ({@code invalidate_cblocks}). */
@@ -230,7 +223,7 @@ public final class Migrator {
                 if (policy.oblockOf(c) != o) {
                     continue;
                 }
-                if (dropMapping(c) != Dropped.BUSY) {
+                if (dropMapping(c) != Invalidation.BUSY) {
                     return;
                 }
             }
