@@ -7,6 +7,7 @@ import io.jdmcache.engine.core.CacheGeometry;
 import io.jdmcache.engine.core.Counters;
 import io.jdmcache.engine.core.DiscardSet;
 import io.jdmcache.engine.core.EngineCounters;
+import io.jdmcache.engine.core.WorkCompletions;
 import io.jdmcache.engine.io.IoPath;
 import io.jdmcache.engine.migration.MigrationWorkers;
 import io.jdmcache.engine.migration.Migrator;
@@ -92,11 +93,13 @@ public final class CacheDevice implements BlockDevice {
         this.counters = new EngineCounters(c.storedStats());
         Activity activity = new Activity(options.idleNanos());
         BlockLocks locks = new BlockLocks();
+        WorkCompletions completions = new WorkCompletions();
         this.committer = new Committer(md, cacheDev, originDev, counters, name());
-        this.migrator = new Migrator(geometry, cacheDev, originDev, md, policy, locks, committer, counters);
+        this.migrator = new Migrator(geometry, cacheDev, originDev, md, policy, locks, committer, counters,
+                completions);
         this.workers = new MigrationWorkers(options, geometry, policy, md, migrator, committer, counters, activity);
         this.io = new IoPath(geometry, config.mode(), config.discardPassdown(), policy, cacheDev, originDev, locks,
-                discards, counters, activity, migrator, workers, committer);
+                completions, discards, counters, activity, migrator, workers, committer);
         this.messages = new TargetMessages(config.mode(), geometry.cacheBlocks(), md, policy, workers, migrator);
         workers.setThreshold(c.migrationThreshold());
     }

@@ -7,6 +7,7 @@ import io.jdmcache.engine.core.BlockLocks;
 import io.jdmcache.engine.core.CacheGeometry;
 import io.jdmcache.engine.core.DiscardSet;
 import io.jdmcache.engine.core.EngineCounters;
+import io.jdmcache.engine.core.WorkCompletions;
 import io.jdmcache.engine.migration.MigrationWorkers;
 import io.jdmcache.engine.migration.Migrator;
 import io.jdmcache.pdata.io.BlockDevice;
@@ -14,7 +15,6 @@ import io.jdmcache.policy.CachePolicy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Bio processing: every request from outside (read, write, discard, write-zeroes, flush) enters here, already
@@ -31,6 +31,7 @@ public final class IoPath {
     private final BlockDevice cacheDev;
     private final BlockDevice originDev;
     private final BlockLocks locks;
+    private final WorkCompletions completions;
     private final DiscardSet discards;
     private final EngineCounters counters;
     private final Activity activity;
@@ -40,7 +41,8 @@ public final class IoPath {
     private final boolean discardPassdown;
 
     public IoPath(CacheGeometry geometry, CacheMode mode, boolean discardPassdown, CachePolicy policy,
-                  BlockDevice cacheDev, BlockDevice originDev, BlockLocks locks, DiscardSet discards,
+                  BlockDevice cacheDev, BlockDevice originDev, BlockLocks locks, WorkCompletions completions,
+                  DiscardSet discards,
                   EngineCounters counters, Activity activity, Migrator migrator, MigrationWorkers workers,
                   Committer committer) {
         this.geometry = geometry;
@@ -48,6 +50,7 @@ public final class IoPath {
         this.cacheDev = cacheDev;
         this.originDev = originDev;
         this.locks = locks;
+        this.completions = completions;
         this.discards = discards;
         this.counters = counters;
         this.activity = activity;
@@ -219,20 +222,16 @@ public final class IoPath {
             originDev.write(pos, src);
             return;
         }
-        int spins = 0;
         for (;;) {
+            long ticket = completions.ticket(b);
             try (BlockLocks.Hold h = locks.exclusive(b)) {
                 discards.clear(b);
                 if (mode.writePiece(b, in, pos, src)) {
                     return;
                 }
             }
-            // a demotion of this block was issued: let the worker take the lock and finish it
-            if (++spins < 16) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(50_000);
-            }
+            // a migration of this block is in flight (a demotion committing, say): wait until it completes
+            completions.await(b, ticket);
         }
     }
 

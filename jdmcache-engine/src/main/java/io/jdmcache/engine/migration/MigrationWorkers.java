@@ -270,7 +270,7 @@ public final class MigrationWorkers {
             }
         } finally {
             if (other != null) {
-                policy.completeBackgroundWork(other, false);
+                migrator.complete(other, false);
             }
             for (int i = 0; i < extra; i++) {
                 releaseBudget();

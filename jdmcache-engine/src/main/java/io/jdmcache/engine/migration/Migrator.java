@@ -4,6 +4,7 @@ import io.jdmcache.engine.commit.Committer;
 import io.jdmcache.engine.core.BlockLocks;
 import io.jdmcache.engine.core.CacheGeometry;
 import io.jdmcache.engine.core.EngineCounters;
+import io.jdmcache.engine.core.WorkCompletions;
 import io.jdmcache.metadata.CacheMetadata;
 import io.jdmcache.pdata.io.BlockDevice;
 import io.jdmcache.policy.CachePolicy;
@@ -33,11 +34,13 @@ public final class Migrator {
     private final BlockLocks locks;
     private final Committer committer;
     private final EngineCounters counters;
+    private final WorkCompletions completions;
     private final ThreadLocal<ByteBuffer> mergeBuffer =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_MERGE_BYTES));
 
     public Migrator(CacheGeometry geometry, BlockDevice cacheDev, BlockDevice originDev, CacheMetadata md,
-                    CachePolicy policy, BlockLocks locks, Committer committer, EngineCounters counters) {
+                    CachePolicy policy, BlockLocks locks, Committer committer, EngineCounters counters,
+                    WorkCompletions completions) {
         this.geometry = geometry;
         this.cacheDev = cacheDev;
         this.originDev = originDev;
@@ -46,6 +49,19 @@ public final class Migrator {
         this.locks = locks;
         this.committer = committer;
         this.counters = counters;
+        this.completions = completions;
+    }
+
+    /**
+     * Completes a work item in the policy and wakes whoever waits for work on its block (a write that met it).
+     * Every work item the policy issues ends here, whatever happened to it.
+     */
+    public void complete(PolicyWork w, boolean ok) {
+        try {
+            policy.completeBackgroundWork(w, ok);
+        } finally {
+            completions.completed(w.oblock());
+        }
     }
 
     /** Carries out one work item issued by the policy. */
@@ -81,7 +97,7 @@ public final class Migrator {
                 });
                 ok = true;
             } finally {
-                policy.completeBackgroundWork(w, ok);
+                complete(w, ok);
             }
         }
         counters.promoted();
@@ -97,7 +113,7 @@ public final class Migrator {
             committer.commit();
             ok = true;
         } finally {
-            policy.completeBackgroundWork(w, ok);
+            complete(w, ok);
         }
         counters.demoted();
     }
@@ -111,7 +127,7 @@ public final class Migrator {
                 policy.clearDirty(w.cblock());
                 ok = true;
             } finally {
-                policy.completeBackgroundWork(w, ok);
+                complete(w, ok);
             }
         }
     }
@@ -166,7 +182,7 @@ public final class Migrator {
                 ok = true;
             } finally {
                 for (PolicyWork w : run) {
-                    policy.completeBackgroundWork(w, ok);
+                    complete(w, ok);
                 }
             }
         }
@@ -189,7 +205,7 @@ public final class Migrator {
         } catch (IOException e) {
             counters.migrationFailed();
         } finally {
-            policy.completeBackgroundWork(work, ok);
+            complete(work, ok);
         }
         if (ok) {
             counters.promoted();
@@ -219,6 +235,7 @@ public final class Migrator {
             if (o < 0) {
                 return;
             }
+            long ticket = completions.ticket(o);
             try (BlockLocks.Hold h = locks.exclusive(o)) {
                 if (policy.oblockOf(c) != o) {
                     continue;
@@ -227,6 +244,7 @@ public final class Migrator {
                     return;
                 }
             }
+            completions.await(o, ticket); // background work on the block is in flight: wait for it to complete
         }
     }
 }

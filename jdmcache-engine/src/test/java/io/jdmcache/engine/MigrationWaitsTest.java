@@ -1,0 +1,135 @@
+package io.jdmcache.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import io.jdmcache.pdata.io.MemoryBlockDevice;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * How foreground requests and background work wait for each other: by waiting on each other's completion,
+ * never by spinning, and never longer than they must. Every test here runs under a preemptive timeout and opens
+ * its gates in {@code finally}, so a regression fails the test instead of hanging the suite.
+ */
+class MigrationWaitsTest {
+    static final int BLOCK = 64 * 1024;
+    static final int CACHE_BLOCKS = 4;
+
+    final MemoryBlockDevice md = new MemoryBlockDevice("md", 4 << 20);
+    final MemoryBlockDevice cache = new MemoryBlockDevice("cache", (long) CACHE_BLOCKS * BLOCK);
+    final GatedDevice origin = new GatedDevice(new MemoryBlockDevice("origin", 64L * BLOCK));
+    final AtomicLong now = new AtomicLong();
+
+    /** Writeback smq over the rig, no threads (the test drives background work), always idle. */
+    CacheDevice openManual() throws IOException {
+        CacheConfig c = CacheConfig.parse("md cache origin " + BLOCK / 512 + " 1 writeback smq 0");
+        return CacheDevice.open(c, md, cache, origin, new EngineOptions(1, 0, 1_000_000_000L, now::get, false));
+    }
+
+    static ByteBuffer filled(int n, int value) {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            b.put((byte) value);
+        }
+        return b.flip();
+    }
+
+    /** Blocks 0..3 cached and clean, the mappings committed. */
+    static void warm(CacheDevice d) throws IOException {
+        for (int b = 0; b < CACHE_BLOCKS; b++) {
+            d.write((long) b * BLOCK, filled(BLOCK, 1 + b)); // whole blocks: promoted by the write, dirty
+        }
+        d.runBackgroundWork(100); // idle: everything is written back
+        d.flush();
+        assertThat(d.residency()).isEqualTo(CACHE_BLOCKS);
+        assertThat(d.dirtyBlocks()).isZero();
+    }
+
+    @Test
+    void aWriteThatMeetsADemotionWaitsForItsCompletionInsteadOfSpinning() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            List<Thread> threads = new ArrayList<>();
+            CacheDevice d = openManual();
+            try {
+                warm(d);
+                // the demotion's commit will hold at the origin's flush
+                origin.arm(GatedDevice.Op.FLUSH);
+                Thread demoter = new Thread(() -> {
+                    try {
+                        while (origin.entered.getCount() > 0) {
+                            d.runBackgroundWork(1);
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "demoter");
+                threads.add(demoter);
+                demoter.start();
+                // misses on a block not cached heat it; with the cache full, its promotion needs a demotion first
+                ByteBuffer small = ByteBuffer.allocate(4096);
+                for (int i = 0; i < 500 && !origin.entered.await(10, TimeUnit.MILLISECONDS); i++) {
+                    d.read(40L * BLOCK, small.clear());
+                    now.addAndGet(10_000_000L);
+                    d.tick();
+                }
+                assertThat(origin.entered.getCount()).as("a demotion is committing").isZero();
+
+                // one write to each cached block: the one whose block is being demoted must wait
+                Thread[] writers = new Thread[CACHE_BLOCKS];
+                boolean[] done = new boolean[CACHE_BLOCKS];
+                for (int b = 0; b < CACHE_BLOCKS; b++) {
+                    int me = b;
+                    writers[b] = new Thread(() -> {
+                        try {
+                            d.write((long) me * BLOCK + 4096, filled(4096, 100 + me));
+                            done[me] = true;
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }, "writer-" + b);
+                    threads.add(writers[b]);
+                    writers[b].start();
+                }
+                int waiting = -1;
+                for (int b = 0; b < CACHE_BLOCKS; b++) {
+                    writers[b].join(2000);
+                    if (writers[b].isAlive()) {
+                        assertThat(waiting).as("only one block is being demoted").isEqualTo(-1);
+                        waiting = b;
+                    }
+                }
+                assertThat(waiting).as("the write to the block being demoted has to wait").isNotEqualTo(-1);
+                // it sleeps until the demotion completes: always WAITING (no timed park, no yield loop)
+                for (int k = 0; k < 50; k++) {
+                    assertThat(writers[waiting].getState()).as("sample " + k).isEqualTo(Thread.State.WAITING);
+                    Thread.sleep(2);
+                }
+                origin.open();
+                demoter.join();
+                writers[waiting].join();
+                assertThat(done).containsOnly(true);
+                assertThat(d.demotions()).isEqualTo(1);
+                for (int b = 0; b < CACHE_BLOCKS; b++) {
+                    ByteBuffer got = ByteBuffer.allocate(4096);
+                    d.read((long) b * BLOCK + 4096, got);
+                    assertThat(got.flip()).as("block " + b).isEqualTo(filled(4096, 100 + b));
+                }
+            } finally {
+                origin.open();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                }
+                d.close();
+            }
+        });
+    }
+}
