@@ -132,4 +132,59 @@ class MigrationWaitsTest {
             }
         });
     }
+
+    /** The live threads whose names start with {@code prefix}. */
+    static List<Thread> threadsNamed(String prefix) {
+        List<Thread> l = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith(prefix) && t.isAlive()) {
+                l.add(t);
+            }
+        }
+        return l;
+    }
+
+    static void assertAllSleepWithoutTimeout(List<Thread> workers) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline
+                && !workers.stream().allMatch(t -> t.getState() == Thread.State.WAITING)) {
+            Thread.sleep(1);
+        }
+        for (int k = 0; k < 50; k++) {
+            for (Thread t : workers) {
+                assertThat(t.getState()).as(t.getName() + ", sample " + k).isEqualTo(Thread.State.WAITING);
+            }
+            Thread.sleep(2);
+        }
+    }
+
+    @Test
+    void idleWorkersSleepUntilWorkIsQueuedAndEachQueuedItemWakesOne() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            List<Thread> before = threadsNamed("jdmcache-migration-");
+            CacheConfig c = CacheConfig.parse("md cache origin " + BLOCK / 512 + " 1 writeback smq 0");
+            // never idle, and the timer's period is an hour: only queued work can wake a worker
+            EngineOptions opts = new EngineOptions(2, Long.MAX_VALUE / 4, 3_600_000_000_000L,
+                    io.jdmcache.policy.PolicyClock.SYSTEM, true);
+            try (CacheDevice d = CacheDevice.open(c, md, cache, origin, opts)) {
+                List<Thread> workers = threadsNamed("jdmcache-migration-");
+                workers.removeAll(before);
+                assertThat(workers).hasSize(2);
+                // nothing to do: both sleep, and not in a timed wait (nothing polls)
+                assertAllSleepWithoutTimeout(workers);
+                // misses heat a block until its promotion is queued: the queueing wakes a worker, which copies it
+                ByteBuffer small = ByteBuffer.allocate(4096);
+                for (int i = 0; i < 5000 && d.promotions() == 0; i++) {
+                    d.read(40L * BLOCK, small.clear());
+                }
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (d.promotions() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                assertThat(d.promotions()).as("promoted by a woken worker, no tick needed").isEqualTo(1);
+                assertThat(d.residency()).isEqualTo(1);
+                assertAllSleepWithoutTimeout(workers);
+            }
+        });
+    }
 }

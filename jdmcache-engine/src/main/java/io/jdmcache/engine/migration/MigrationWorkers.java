@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -42,8 +43,11 @@ public final class MigrationWorkers {
     private volatile long threshold = DEFAULT_THRESHOLD;
     private final AtomicLong inFlightSectors = new AtomicLong();
     private final AtomicLong maxInFlightSectors = new AtomicLong();
+    /** Bumped by every {@link #wake()}: a worker that saw no work sleeps until it moves. */
+    private final AtomicLong wakeups = new AtomicLong();
+    /** Workers asleep (or about to sleep) on {@link #workSignal}. */
+    private final AtomicInteger sleeping = new AtomicInteger();
     private final Object workSignal = new Object();
-    private volatile boolean workWaiting;
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
     private volatile IOException backgroundFailure;
@@ -115,19 +119,49 @@ public final class MigrationWorkers {
         }
     }
 
-    /** Background work was queued: a waiting worker should look. */
+    /**
+     * Background work may be waiting (work was queued, the threshold changed, the policy ticked): one sleeping
+     * worker wakes to look; a worker that is busy looks anyway before it sleeps again. Cheap when every worker
+     * is busy (the foreground calls this for each miss that queued work).
+     */
     public void wake() {
-        if (workWaiting) {
+        wakeups.incrementAndGet();
+        if (sleeping.get() > 0) {
             synchronized (workSignal) {
-                workSignal.notifyAll();
+                workSignal.notify();
             }
         }
     }
 
-    /** Ticks the policy and commits if the metadata changed (what the timer does every commit period). */
+    /**
+     * Sleeps until a {@link #wake()} after {@code seen} (the count read before the worker last looked for work,
+     * so a wake-up in between is not lost) or until the workers stop. No timeout: nothing polls.
+     */
+    private void sleepUntilWoken(long seen) throws InterruptedException {
+        synchronized (workSignal) {
+            sleeping.incrementAndGet();
+            try {
+                while (wakeups.get() == seen && !stopping) {
+                    workSignal.wait();
+                }
+            } finally {
+                sleeping.decrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Ticks the policy and commits if the metadata changed (what the timer does every commit period); then
+     * wakes a worker, as time alone can make work due (write-backs once the origin is idle, or once blocks have
+     * been untouched for a write-back period).
+     */
     public void tick() throws IOException {
         policy.tick(true);
-        committer.commitIfChanged();
+        try {
+            committer.commitIfChanged();
+        } finally {
+            wake();
+        }
     }
 
     private void timerLoop() {
@@ -180,6 +214,7 @@ public final class MigrationWorkers {
     private void workerLoop() {
         ByteBuffer buf = copyBuffer(true);
         while (!stopping) {
+            long seen = wakeups.get();
             boolean did = false;
             if (md.mode() == MetadataMode.READ_WRITE && acquireBudget()) {
                 try {
@@ -192,16 +227,11 @@ public final class MigrationWorkers {
                 }
             }
             if (!did && !stopping) {
-                synchronized (workSignal) {
-                    workWaiting = true;
-                    try {
-                        workSignal.wait(5);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    } finally {
-                        workWaiting = false;
-                    }
+                try {
+                    sleepUntilWoken(seen);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
                 }
             }
         }
@@ -240,6 +270,9 @@ public final class MigrationWorkers {
             return false;
         }
         PolicyWork first = ow.get();
+        if (sleeping.get() > 0) {
+            wake(); // there may be more: a sleeping worker looks too (so all of them work while work lasts)
+        }
         int maxItems = (int) Math.min(64, Migrator.MAX_MERGE_BYTES / geometry.blockBytes());
         if (first.op() != WorkOp.WRITEBACK || maxItems < 2) {
             migrator.perform(first, buf);
