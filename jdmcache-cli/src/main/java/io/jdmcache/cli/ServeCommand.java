@@ -2,6 +2,7 @@ package io.jdmcache.cli;
 
 import io.jdmcache.cli.serve.CacheBackend;
 import io.jdmcache.cli.serve.ControlServer;
+import io.jdmcache.cli.serve.RemoteOrigin;
 import io.jdmcache.engine.CacheConfig;
 import io.jdmcache.engine.CacheDevice;
 import io.jdmcache.engine.CacheMode;
@@ -55,8 +56,25 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--cache", paramLabel = "DEV", description = "cache (fast) device or file")
     Path cache;
 
-    @Option(names = "--origin", paramLabel = "DEV", description = "origin (slow) device or file")
-    Path origin;
+    @Option(names = "--origin", paramLabel = "DEV|URI", description = "origin (slow) device or file, or a remote "
+            + "NBD export: nbd://HOST[:PORT][/EXPORT] or nbd+unix:///EXPORT?socket=PATH")
+    String origin;
+
+    @Option(names = "--origin-connections", paramLabel = "N", defaultValue = "4",
+            description = "NBD connections to a remote origin, when its server allows several (multi-conn; "
+                    + "default ${DEFAULT-VALUE})")
+    int originConnections;
+
+    @Option(names = "--origin-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "how long a request waits for a remote origin (its answer, or its connection back) before "
+                    + "it fails with EIO; an origin away longer is 'failed' until it is back (0 = wait for ever; "
+                    + "default ${DEFAULT-VALUE})")
+    double originTimeout;
+
+    @Option(names = "--origin-retry", paramLabel = "SECONDS", defaultValue = "5",
+            description = "the longest wait between reconnection attempts to a remote origin (from 0.1 s, "
+                    + "doubling; default ${DEFAULT-VALUE})")
+    double originRetry;
 
     @Option(names = "--block-size", paramLabel = "SECTORS", defaultValue = "128",
             description = "cache block size in sectors (64..2097152, a multiple of 64; default ${DEFAULT-VALUE})")
@@ -131,6 +149,12 @@ final class ServeCommand implements Callable<Integer> {
             root.err.println("serve: --max-connections must be 1 to 65536, got " + maxConnections);
             return 1;
         }
+        try {
+            RemoteOrigin.configure(originConnections, originTimeout, originRetry, root.err);
+        } catch (IllegalArgumentException e) {
+            root.err.println("serve: " + e.getMessage());
+            return 1;
+        }
         CacheConfig config;
         boolean embedded = table == null && metadata == null && cache == null && origin == null;
         try {
@@ -163,7 +187,8 @@ final class ServeCommand implements Callable<Integer> {
             root.err.println("serve: " + Jdmcache.messageOf(e));
             return 1;
         }
-        NbdServer server = new NbdServer(new CacheBackend(dev, readOnly),
+        boolean exportReadOnly = readOnly || RemoteOrigin.readOnlyExport(dev, root.err);
+        NbdServer server = new NbdServer(new CacheBackend(dev, exportReadOnly),
                 NbdServer.Options.defaults().withExportName(exportName).withBusyPollMicros(busyPollMicros)
                         .withHandshakeTimeoutMillis((int) Math.max(1, Math.round(handshakeTimeoutSeconds * 1000)))
                         .withMaxConnections(maxConnections)
@@ -335,7 +360,7 @@ final class ServeCommand implements Callable<Integer> {
         return explicitConfig(metadata, cache, origin);
     }
 
-    private CacheConfig explicitConfig(Path md, Path cd, Path od) {
+    private CacheConfig explicitConfig(Path md, Path cd, String od) {
         CacheMode m;
         try {
             m = CacheMode.valueOf(mode.toUpperCase(Locale.ROOT));
@@ -351,7 +376,7 @@ final class ServeCommand implements Callable<Integer> {
             args.add(kv.substring(0, eq));
             args.add(kv.substring(eq + 1));
         }
-        return CacheConfig.of(md.toString(), cd.toString(), od.toString(), blockSize, m)
+        return CacheConfig.of(md.toString(), cd.toString(), od, blockSize, m)
                 .withMetadataVersion(metadataVersion).withPolicy(policy, args).withDiscardPassdown(!noDiscardPassdown);
     }
 
@@ -368,7 +393,7 @@ final class ServeCommand implements Callable<Integer> {
             root.err.println("jdmcache: created the embedded default in " + dataDir.toAbsolutePath()
                     + " (origin 1 GiB, cache 128 MiB, metadata " + (mdBytes >> 20) + " MiB; sparse files)");
         }
-        return explicitConfig(m, c, o);
+        return explicitConfig(m, c, o.toString());
     }
 
     private static boolean sparse(Path p, long bytes) throws IOException {

@@ -235,7 +235,7 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
                 if (p.isEmpty()) {
                     throw error(line(v.get(keys[i]).getValueNode()), at + "." + keys[i], "an empty path");
                 }
-                paths[i] = resolve(p).toString();
+                paths[i] = io.jdmcache.pdata.io.Devices.isNamed(p) ? p : resolve(p).toString(); // nbd://... as is
             }
             for (int i = 0; i < 3; i++) {
                 for (int j = 0; j < i; j++) {

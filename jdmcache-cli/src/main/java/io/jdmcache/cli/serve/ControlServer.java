@@ -101,7 +101,8 @@ public final class ControlServer implements AutoCloseable {
                 case "status" -> {
                     String status = cache.status();
                     if (words.length > 1 && words[1].equals("--human")) {
-                        return StatusText.human(status, cache.blockBytes()) + "\n";
+                        return StatusText.human(status, cache.blockBytes()) + "\n" + RemoteOrigin.describe(cache)
+                                + "\n";
                     }
                     if (words.length > 1 && words[1].equals("--map")) {
                         int columns = words.length > 2 ? mapSize(words[2], "columns", 1, 1024) : 64;

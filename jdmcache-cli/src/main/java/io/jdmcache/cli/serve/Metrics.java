@@ -23,7 +23,7 @@ public final class Metrics {
      */
     public static String prometheus(CacheDevice dev, NbdServer nbd) {
         ServeMetrics.Source s = new ServeMetrics.Source(SINGLE_VOLUME, dev, nbd == null ? null : nbd.stats(),
-                nbd == null ? () -> 0 : nbd::connectionCount, OriginState.Source.LOCAL);
+                nbd == null ? () -> 0 : nbd::connectionCount, RemoteOrigin.source(dev));
         return new ServeMetrics(() -> List.of(s), false).text(null);
     }
 }

@@ -14,6 +14,7 @@ import io.jdmcache.metadata.PolicyInfo;
 import io.jdmcache.pdata.io.BlockDevice;
 import io.jdmcache.pdata.io.DeviceBusyException;
 import io.jdmcache.pdata.io.DeviceLocks;
+import io.jdmcache.pdata.io.Devices;
 import io.jdmcache.pdata.io.FileIdentity;
 import io.jdmcache.pdata.io.FileBlockDevice;
 import io.jdmcache.policy.CachePolicy;
@@ -71,6 +72,9 @@ public final class CacheLoader {
     public static void requireDistinct(String[] roles, String[] paths) throws IOException {
         FileIdentity[] ids = new FileIdentity[paths.length];
         for (int i = 0; i < paths.length; i++) {
+            if (Devices.isNamed(paths[i])) {
+                continue; // a remote device (nbd://...): no file to compare
+            }
             try {
                 ids[i] = FileIdentity.of(Path.of(paths[i]));
             } catch (IOException e) {
@@ -88,6 +92,10 @@ public final class CacheLoader {
 
     private static void openFile(String path, String role, List<BlockDevice> opened) throws IOException {
         try {
+            if (Devices.isNamed(path)) {
+                opened.add(Devices.openNamed(path, false));
+                return;
+            }
             opened.add(FileBlockDevice.open(Path.of(path), false, DeviceLocks.Mode.EXCLUSIVE,
                     "the " + role + " device " + path));
         } catch (DeviceBusyException e) {

@@ -634,6 +634,17 @@ public final class NbdClient implements Closeable {
         }
     }
 
+    /**
+     * Closes every connection at once, without waiting: what is in flight fails with a connection-lost error
+     * (the client is then dead; a new one must be connected).
+     */
+    public void abort() {
+        closed = true;
+        for (ClientConnection c : conns) {
+            c.abort(new IOException(c.label + ": closed"));
+        }
+    }
+
     @Override
     public String toString() {
         return "NbdClient[" + uri + "]";
