@@ -27,6 +27,10 @@ final class MessageCommand implements Callable<Integer> {
             + Control.DEFAULT_HINT + ")")
     Path control;
 
+    @Option(names = "--volume", paramLabel = "NAME", description = "the volume the message is for (needed when "
+            + "the server serves several)")
+    String volume;
+
     @Override
     public Integer call() {
         for (String w : words) {
@@ -39,7 +43,7 @@ final class MessageCommand implements Callable<Integer> {
                 }
             }
         }
-        return StatusCommand.ask(root, control, "message " + String.join(" ", words));
+        return StatusCommand.ask(root, control, "message", volume, String.join(" ", words));
     }
 
     private static String quoted(String w) {

@@ -21,8 +21,12 @@ final class MetricsCommand implements Callable<Integer> {
             + Control.DEFAULT_HINT + ")")
     Path control;
 
+    @Option(names = "--volume", paramLabel = "NAME", description = "only this volume's series (default: every "
+            + "volume's)")
+    String volume;
+
     @Override
     public Integer call() {
-        return StatusCommand.ask(root, control, "metrics");
+        return StatusCommand.ask(root, control, "metrics", volume, "");
     }
 }

@@ -1,8 +1,13 @@
 package io.jdmcache.cli;
 
-import io.jdmcache.cli.serve.CacheBackend;
+import io.jdmcache.cli.config.Addresses;
+import io.jdmcache.cli.config.ConfigFileException;
+import io.jdmcache.cli.config.ServeConfig;
 import io.jdmcache.cli.serve.ControlServer;
 import io.jdmcache.cli.serve.RemoteOrigin;
+import io.jdmcache.cli.serve.EventLog;
+import io.jdmcache.cli.serve.Metrics;
+import io.jdmcache.cli.serve.ServedVolumes;
 import io.jdmcache.engine.CacheConfig;
 import io.jdmcache.engine.CacheDevice;
 import io.jdmcache.engine.CacheMode;
@@ -10,8 +15,11 @@ import io.jdmcache.nbd.NbdServer;
 import io.jdmcache.nbd.SocketPaths;
 import io.jdmcache.tools.run.MetadataSizeTool;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -26,16 +34,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
- * {@code jdmcache serve}: the cache engine over an NBD export, with a local control socket for
- * {@code jdmcache status} and {@code jdmcache message}. Stops cleanly (in-flight requests finished, metadata
- * committed with the clean-shutdown flag) on SIGTERM or SIGINT.
+ * {@code jdmcache serve}: the cache engine over an NBD export (or, with {@code --config FILE}, every volume of
+ * the file, each its own export, the file re-read on SIGHUP), with a local control socket for
+ * {@code jdmcache status}, {@code metrics} and {@code message}. Stops cleanly (in-flight requests finished,
+ * metadata committed with the clean-shutdown flag) on SIGTERM or SIGINT.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"Serve a cached volume over NBD.",
+        description = {"Serve a cached volume over NBD, or with --config every volume of a configuration file.",
                 "With no devices: an embedded default under --data-dir (origin 1 GiB, cache 128 MiB, metadata "
                         + "sized by metadata-size, sparse files made on the first run and reused after)."})
 final class ServeCommand implements Callable<Integer> {
@@ -134,6 +146,23 @@ final class ServeCommand implements Callable<Integer> {
             + "(default: " + Control.DEFAULT_HINT + ")")
     Path control;
 
+    @Option(names = "--config", paramLabel = "FILE", description = "serve every volume of this configuration "
+            + "file (YAML, see dist/jdmcache.yaml), each an NBD export named after it; SIGHUP re-reads it. "
+            + "--listen, --busy-poll and --control override the file's settings")
+    Path configFile;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The options that describe the one volume of a command line, which a configuration file replaces. */
+    private static final List<String> SINGLE_VOLUME_OPTIONS = List.of("--table", "--metadata", "--cache", "--origin",
+            "--block-size", "--mode", "--metadata-version", "--policy", "--policy-arg", "--no-discard-passdown",
+            "--data-dir", "--export-name", "--read-only");
+
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
     @Override
     public Integer call() throws Exception {
         if (busyPollMicros < 0 || busyPollMicros > 1_000_000) {
@@ -155,10 +184,14 @@ final class ServeCommand implements Callable<Integer> {
             root.err.println("serve: " + e.getMessage());
             return 1;
         }
+        if (configFile != null) {
+            return serveConfig();
+        }
+        EventLog log = EventLog.forProcess(root.err);
         CacheConfig config;
         boolean embedded = table == null && metadata == null && cache == null && origin == null;
         try {
-            config = embedded ? embeddedDefault() : config();
+            config = embedded ? embeddedDefault(log) : config();
         } catch (IllegalArgumentException e) {
             root.err.println("serve: " + e.getMessage());
             return 1;
@@ -179,7 +212,7 @@ final class ServeCommand implements Callable<Integer> {
         }
 
         long t0 = System.nanoTime();
-        root.err.println("jdmcache: opening the cache (" + config.toTableLine() + ")");
+        log.event("opening the cache (%s)", config.toTableLine());
         CacheDevice dev;
         try {
             dev = CacheDevice.open(config);
@@ -187,38 +220,66 @@ final class ServeCommand implements Callable<Integer> {
             root.err.println("serve: " + Jdmcache.messageOf(e));
             return 1;
         }
+        NbdServer server = new NbdServer(nbdOptions(busyPollMicros));
+        ServedVolumes volumes = new ServedVolumes(server, log, false, true);
         boolean exportReadOnly = readOnly || RemoteOrigin.readOnlyExport(dev, root.err);
-        NbdServer server = new NbdServer(new CacheBackend(dev, exportReadOnly),
-                NbdServer.Options.defaults().withExportName(exportName).withBusyPollMicros(busyPollMicros)
-                        .withHandshakeTimeoutMillis((int) Math.max(1, Math.round(handshakeTimeoutSeconds * 1000)))
-                        .withMaxConnections(maxConnections)
-                        .withDescription("jdmcache " + config.mode().name().toLowerCase(Locale.ROOT) + " cache"));
-        ControlServer ctl;
-        SocketAddress bound;
-        try {
-            ctl = ControlServer.start(controlPath, dev, server);
-        } catch (IOException e) {
-            root.err.println("serve: " + e.getMessage());
-            dev.close();
+        volumes.serve(Metrics.SINGLE_VOLUME, exportName,
+                "jdmcache " + config.mode().name().toLowerCase(Locale.ROOT) + " cache", dev, exportReadOnly, null);
+        server.setDefaultExport(exportName);
+        Running r = listen(volumes, controlPath, address, listen);
+        if (r == null) {
             return 1;
         }
+        printHowToConnect(dev, r.bound(), controlPath, (System.nanoTime() - t0) / 1_000_000);
+        DrainProgress.startIfCleaning(dev, root.err);
+        r.stopped().await();
+        return 0;
+    }
+
+    /** The NBD server's settings from the options (the busy-poll time from them or the file). */
+    private NbdServer.Options nbdOptions(int busyPoll) {
+        return NbdServer.Options.defaults().withBusyPollMicros(busyPoll)
+                .withHandshakeTimeoutMillis((int) Math.max(1, Math.round(handshakeTimeoutSeconds * 1000)))
+                .withMaxConnections(maxConnections);
+    }
+
+    /** A server that listens, and the latch its stop counts down. */
+    private record Running(SocketAddress bound, CountDownLatch stopped) {
+    }
+
+    /**
+     * Opens the control socket, starts the NBD server and installs the clean stop on SIGTERM/SIGINT; on a
+     * failure says why, stops the volumes and returns null.
+     */
+    private Running listen(ServedVolumes volumes, Path controlPath, SocketAddress address, String listenText)
+            throws IOException {
+        ControlServer ctl;
         try {
-            bound = server.start(address);
+            ctl = ControlServer.start(controlPath, volumes);
         } catch (IOException e) {
-            root.err.println("serve: cannot listen on " + listen + ": " + e.getMessage());
+            root.err.println("serve: " + e.getMessage());
+            volumes.stopAll();
+            return null;
+        }
+        SocketAddress bound;
+        try {
+            bound = volumes.nbd().start(address);
+        } catch (IOException e) {
+            root.err.println("serve: cannot listen on " + listenText + ": " + e.getMessage());
             ctl.close();
-            dev.close();
-            return 1;
+            volumes.stopAll();
+            return null;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             int rc = 0;
             try {
                 ctl.close();
-                server.stop();
-                root.err.println("jdmcache: stopped; the metadata is committed with the clean-shutdown flag");
+                if (!volumes.stopAll()) {
+                    rc = 1;
+                }
             } catch (IOException | RuntimeException e) {
-                root.err.println("jdmcache: stopping failed: " + Jdmcache.messageOf(e));
+                volumes.log().event("stopping failed: %s", Jdmcache.messageOf(e));
                 rc = 1;
             } finally {
                 stopped.countDown();
@@ -230,10 +291,7 @@ final class ServeCommand implements Callable<Integer> {
         }, "jdmcache-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         warnIfReachable(bound);
-        printHowToConnect(dev, bound, controlPath, (System.nanoTime() - t0) / 1_000_000);
-        DrainProgress.startIfCleaning(dev, root.err);
-        stopped.await();
-        return 0;
+        return new Running(bound, stopped);
     }
 
     /**
@@ -249,6 +307,108 @@ final class ServeCommand implements Callable<Integer> {
             SocketPaths.prepareForBind(u.getPath(), "NBD socket");
         }
         SocketPaths.prepareForBind(controlPath, "control socket");
+    }
+
+    /** {@code serve --config FILE}: every volume of the file, re-read on SIGHUP. */
+    private int serveConfig() throws Exception {
+        for (String o : SINGLE_VOLUME_OPTIONS) {
+            if (given(o)) {
+                root.err.println("serve: " + o + " describes a volume on the command line; with --config the file "
+                        + configFile + " names the volumes");
+                return 1;
+            }
+        }
+        ServeConfig file;
+        try {
+            file = ServeConfig.load(configFile);
+        } catch (ConfigFileException e) {
+            root.err.println("serve: " + e.getMessage());
+            return 1;
+        }
+        ServeConfig.Settings set = file.settings();
+        String listenText = given("--listen") || set.listen() == null ? listen : set.listen();
+        int busy = given("--busy-poll") || set.busyPollMicros() == null ? busyPollMicros : set.busyPollMicros();
+        Path controlPath = control != null ? control : set.control() != null ? set.control()
+                : Control.defaultPath(null);
+        SocketAddress address;
+        try {
+            address = Addresses.parse(listenText, given("--listen") ? "--listen" : configFile + ": listen");
+            if (address instanceof InetSocketAddress in && in.isUnresolved()) {
+                throw new IllegalArgumentException((given("--listen") ? "--listen " : configFile + ": listen ")
+                        + listenText + ": the host name " + in.getHostString() + " does not resolve");
+            }
+        } catch (IllegalArgumentException e) {
+            root.err.println("serve: " + e.getMessage());
+            return 1;
+        }
+        try {
+            checkSocketPaths(controlPath, address);
+        } catch (IOException e) {
+            root.err.println("serve: " + e.getMessage());
+            return 1;
+        }
+        long t0 = System.nanoTime();
+        EventLog log = EventLog.forProcess(root.err);
+        NbdServer server = new NbdServer(nbdOptions(busy));
+        ServedVolumes volumes = new ServedVolumes(server, log, true, true);
+        log.event("reading %s: %d volume%s (%s)", configFile, file.volumes().size(),
+                file.volumes().size() == 1 ? "" : "s", String.join(", ", file.volumes().keySet()));
+        if (volumes.startAll(file) == 0) {
+            root.err.println("serve: no volume of " + configFile + " could be opened");
+            volumes.stopAll();
+            return 1;
+        }
+        Running r = listen(volumes, controlPath, address, listenText);
+        if (r == null) {
+            return 1;
+        }
+        ExecutorService reloads = Executors.newSingleThreadExecutor(t -> {
+            Thread th = new Thread(t, "jdmcache-reload");
+            th.setDaemon(true);
+            return th;
+        });
+        Path reloadFrom = configFile;
+        Signal.handle(new Signal("HUP"), sig -> reloads.execute(() -> {
+            log.event("SIGHUP: reading %s again", reloadFrom);
+            volumes.reload(reloadFrom);
+        }));
+        printHowToConnect(volumes, r.bound(), controlPath, (System.nanoTime() - t0) / 1_000_000);
+        r.stopped().await();
+        return 0;
+    }
+
+    private void printHowToConnect(ServedVolumes volumes, SocketAddress bound, Path controlPath, long openMs) {
+        String base = uriBase(bound);
+        PrintLines p = new PrintLines(root.out);
+        List<ServedVolumes.Volume> vs = volumes.running();
+        p.line("jdmcache: serving %s with %d volume%s from %s, ready in %d ms", base.replace("{}", ""), vs.size(),
+                vs.size() == 1 ? "" : "s", configFile, openMs);
+        for (ServedVolumes.Volume v : vs) {
+            CacheDevice dev = v.cache();
+            p.line("  %s: %s  (%d MiB through %d cache blocks of %d KiB, %s, policy %s)", v.name(),
+                    base.replace("{}", v.exportName()), dev.size() >> 20, dev.cacheBlocks(), dev.blockBytes() >> 10,
+                    dev.mode().name().toLowerCase(Locale.ROOT), dev.config().policy());
+        }
+        for (Map.Entry<String, String> e : volumes.leftOut().entrySet()) {
+            p.line("  %s: not served: %s", e.getKey(), e.getValue());
+        }
+        String dflt = volumes.nbd().defaultExport();
+        p.line("  nbdinfo --list '%s'%s", base.replace("{}", ""), dflt == null ? ""
+                : "   (the empty export name selects " + dflt + ")");
+        p.line("  jdmcache status%s   (all volumes; --volume NAME for one)",
+                controlPath.equals(Control.find(null)) ? "" : " --control " + controlPath);
+        p.line("Reload %s with SIGHUP (kill -HUP %d); stop with Ctrl-C or SIGTERM (in-flight requests finish, every "
+                + "volume's metadata is committed clean).", configFile, ProcessHandle.current().pid());
+    }
+
+    /** The NBD URI of the server at {@code bound}, with {} where an export name goes. */
+    private static String uriBase(SocketAddress bound) {
+        if (bound instanceof UnixDomainSocketAddress u) {
+            return "nbd+unix:///{}?socket=" + u.getPath();
+        }
+        InetSocketAddress in = (InetSocketAddress) bound;
+        String host = hintHost(in.getAddress());
+        return "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + in.getPort() + "/{}";
     }
 
     private void printHowToConnect(CacheDevice dev, SocketAddress bound, Path controlPath, long openMs) {
@@ -381,7 +541,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** Creates (first run) or reuses the embedded default's sparse files. */
-    private CacheConfig embeddedDefault() throws IOException {
+    private CacheConfig embeddedDefault(EventLog log) throws IOException {
         Files.createDirectories(dataDir);
         Path o = dataDir.resolve("origin.img");
         Path c = dataDir.resolve("cache.img");
@@ -390,8 +550,8 @@ final class ServeCommand implements Callable<Integer> {
         long mdBytes = ((sectors * 512 + (1 << 20) - 1) >> 20) << 20;
         boolean created = sparse(o, DEFAULT_ORIGIN) | sparse(c, DEFAULT_CACHE) | sparse(m, mdBytes);
         if (created) {
-            root.err.println("jdmcache: created the embedded default in " + dataDir.toAbsolutePath()
-                    + " (origin 1 GiB, cache 128 MiB, metadata " + (mdBytes >> 20) + " MiB; sparse files)");
+            log.event("created the embedded default in %s (origin 1 GiB, cache 128 MiB, metadata %d MiB; sparse files)",
+                    dataDir.toAbsolutePath(), mdBytes >> 20);
         }
         return explicitConfig(m, c, o.toString());
     }

@@ -11,7 +11,8 @@ import java.util.concurrent.Callable;
 
 /** {@code jdmcache status}: the running server's status line, in the kernel's format or explained. */
 @Command(name = "status", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"Print the status of a running 'jdmcache serve' in dmsetup's format:",
+        description = {"Print the status of a running 'jdmcache serve' in dmsetup's format (a server of several "
+                + "volumes: one line per volume, beginning with its name and a colon, unless --volume picks one):",
                 "0 SECTORS cache MD-BLOCK-SIZE USED/TOTAL CACHE-BLOCK-SIZE USED/TOTAL READ-HITS READ-MISSES "
                         + "WRITE-HITS WRITE-MISSES DEMOTIONS PROMOTIONS DIRTY #FEATURES FEATURES... #CORE-ARGS "
                         + "CORE-ARGS... POLICY #POLICY-ARGS POLICY-ARGS... rw|ro|fail needs_check|-"})
@@ -38,13 +39,28 @@ final class StatusCommand implements Callable<Integer> {
             + Control.DEFAULT_HINT + ")")
     Path control;
 
+    @Option(names = "--volume", paramLabel = "NAME", description = "one volume of a server of several (default: "
+            + "every volume, each line beginning with its name)")
+    String volume;
+
     @Override
     public Integer call() {
         if (human && map) {
             root.err.println("status: --human and --map are two different views; pick one");
             return 1;
         }
-        return ask(root, control, map ? "status --map " + columns + " " + rows : human ? "status --human" : "status");
+        return ask(root, control, "status", volume,
+                map ? "--map " + columns + " " + rows : human ? "--human" : "");
+    }
+
+    /** Sends {@code command [--volume VOLUME] [args]}; prints the answer. */
+    static int ask(Jdmcache root, Path control, String command, String volume, String args) {
+        if (volume != null && (volume.isEmpty() || volume.chars().anyMatch(c -> c <= ' '))) {
+            root.err.println(command + ": --volume '" + volume + "': a volume's name is one word");
+            return 1;
+        }
+        String request = command + (volume == null ? "" : " --volume " + volume) + (args.isEmpty() ? "" : " " + args);
+        return ask(root, control, request);
     }
 
     static int ask(Jdmcache root, Path control, String request) {

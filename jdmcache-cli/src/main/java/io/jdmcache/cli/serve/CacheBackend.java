@@ -17,6 +17,8 @@ public final class CacheBackend implements NbdBackend {
     private final CacheDevice cache;
     private final boolean readOnly;
     private final RequestTimer timer;
+    /** Told how closing went (null: cleanly, else the failure), or null. */
+    private volatile java.util.function.Consumer<IOException> closed;
 
     public CacheBackend(CacheDevice cache, boolean readOnly) {
         this(cache, readOnly, null);
@@ -31,6 +33,15 @@ public final class CacheBackend implements NbdBackend {
 
     public CacheDevice cache() {
         return cache;
+    }
+
+    /**
+     * Calls {@code listener} once the cache is closed (the NBD server closes its backends when an export is
+     * removed or the server stops), with null when the close went well or with its failure.
+     */
+    public CacheBackend onClose(java.util.function.Consumer<IOException> listener) {
+        this.closed = listener;
+        return this;
     }
 
     @Override
@@ -127,6 +138,17 @@ public final class CacheBackend implements NbdBackend {
 
     @Override
     public void close() throws IOException {
-        cache.close();
+        java.util.function.Consumer<IOException> l = closed;
+        try {
+            cache.close();
+        } catch (IOException e) {
+            if (l != null) {
+                l.accept(e);
+            }
+            throw e;
+        }
+        if (l != null) {
+            l.accept(null);
+        }
     }
 }

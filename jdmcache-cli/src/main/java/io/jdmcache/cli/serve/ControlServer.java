@@ -1,7 +1,6 @@
 package io.jdmcache.cli.serve;
 
 import io.jdmcache.engine.CacheDevice;
-import io.jdmcache.nbd.NbdServer;
 import io.jdmcache.nbd.SocketPaths;
 
 import java.io.BufferedReader;
@@ -16,35 +15,39 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The local control socket of a running {@code jdmcache serve}: a Unix socket that takes one request line
  * ({@code status}, {@code status --human}, {@code status --map [COLUMNS [ROWS]]}, {@code metrics}, or
- * {@code message WORD...}) and answers with text; an answer that starts with {@code error: } is a failure.
+ * {@code message WORD...}, each optionally with {@code --volume NAME} right after its first word) and answers
+ * with text; an answer that starts with {@code error: } is a failure. Without {@code --volume}, status and
+ * metrics cover every volume (a server of a configuration file names each volume in its status lines, as
+ * {@code dmsetup status} does), and a message goes to the only volume (it needs a name when there are more).
  * Only the local user (socket file mode 0600 via the directory it lives in) can reach it.
  */
 public final class ControlServer implements AutoCloseable {
     private final Path path;
-    private final CacheDevice cache;
-    private final NbdServer nbd;
+    private final ServedVolumes volumes;
     private final ServerSocketChannel listener;
     private final Thread thread;
 
-    private ControlServer(Path path, CacheDevice cache, NbdServer nbd, ServerSocketChannel listener) {
+    private ControlServer(Path path, ServedVolumes volumes, ServerSocketChannel listener) {
         this.path = path;
-        this.cache = cache;
-        this.nbd = nbd;
+        this.volumes = volumes;
         this.listener = listener;
         this.thread = new Thread(this::acceptLoop, "jdmcache-control");
         thread.setDaemon(true);
     }
 
     /**
-     * Listens on {@code path}: a stale socket left there by a crash is replaced; anything else there (a file, a
-     * directory, a socket a server answers on) is refused. The metrics include {@code nbd}'s.
+     * Listens on {@code path} for requests about {@code volumes}: a stale socket left there by a crash is
+     * replaced; anything else there (a file, a directory, a socket a server answers on) is refused.
      */
-    public static ControlServer start(Path path, CacheDevice cache, NbdServer nbd) throws IOException {
+    public static ControlServer start(Path path, ServedVolumes volumes) throws IOException {
         SocketPaths.prepareForBind(path, "control socket"); // removes nothing but a stale socket
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -54,7 +57,7 @@ public final class ControlServer implements AutoCloseable {
             throw new IOException("cannot listen on the control socket " + path + ": " + e.getMessage()
                     + (Files.exists(path) ? " (another jdmcache serve uses it; pass --control PATH)" : ""), e);
         }
-        ControlServer s = new ControlServer(path, cache, nbd, ch);
+        ControlServer s = new ControlServer(path, volumes, ch);
         s.thread.start();
         return s;
     }
@@ -78,7 +81,7 @@ public final class ControlServer implements AutoCloseable {
                 BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(c),
                         StandardCharsets.UTF_8));
                 String line = in.readLine();
-                String answer = answer(cache, nbd, line == null ? "" : line.strip());
+                String answer = answer(volumes, line == null ? "" : line.strip());
                 OutputStream out = Channels.newOutputStream(c);
                 out.write(answer.getBytes(StandardCharsets.UTF_8));
                 out.flush();
@@ -90,38 +93,39 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** The answer to one request line ({@code nbd} may be null: no NBD metrics). */
-    static String answer(CacheDevice cache, NbdServer nbd, String request) {
+    /** The answer to one request line. */
+    static String answer(ServedVolumes volumes, String request) {
         String[] words = request.isEmpty() ? new String[0] : request.split("\\s+");
         if (words.length == 0) {
             return "error: empty request (" + REQUESTS + ")\n";
         }
+        String volume = null;
+        int from = 1;
+        if (words.length > 1 && words[1].equals("--volume")) {
+            if (words.length < 3) {
+                return "error: --volume needs a volume's name\n";
+            }
+            volume = words[2];
+            from = 3;
+        }
+        String[] args = Arrays.copyOfRange(words, from, words.length);
         try {
             switch (words[0]) {
                 case "status" -> {
-                    String status = cache.status();
-                    if (words.length > 1 && words[1].equals("--human")) {
-                        return StatusText.human(status, cache.blockBytes()) + "\n" + RemoteOrigin.describe(cache)
-                                + "\n";
-                    }
-                    if (words.length > 1 && words[1].equals("--map")) {
-                        int columns = words.length > 2 ? mapSize(words[2], "columns", 1, 1024) : 64;
-                        int rows = words.length > 3 ? mapSize(words[3], "rows", 1, 1024) : 16;
-                        return CacheMap.render(cache, columns, rows);
-                    }
-                    return "0 " + (cache.size() / 512) + " cache " + status + "\n";
+                    return status(volumes, volume, args);
                 }
                 case "metrics" -> {
-                    return Metrics.prometheus(cache, nbd);
+                    return volumes.metrics().text(volume == null ? null : one(volumes, volume).name());
                 }
                 case "message" -> {
-                    if (words.length < 2) {
+                    if (args.length == 0) {
                         return "error: message needs words, e.g. message migration_threshold 4096\n";
                     }
                     if (request.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
                         return "error: message words must be printable text (a control character was sent)\n";
                     }
-                    cache.message(Arrays.copyOfRange(words, 1, words.length));
+                    ServedVolumes.Volume v = volume != null ? one(volumes, volume) : only(volumes);
+                    v.cache().message(args);
                     return "";
                 }
                 default -> {
@@ -134,8 +138,85 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    private static String status(ServedVolumes volumes, String volume, String[] args) throws IOException {
+        String view = args.length == 0 ? "" : args[0];
+        if (!view.isEmpty() && !view.equals("--human") && !view.equals("--map")) {
+            throw new IllegalArgumentException("status takes --human or --map [COLUMNS [ROWS]], not '" + view + "'");
+        }
+        int columns = 64;
+        int rows = 16;
+        if (view.equals("--map")) {
+            columns = args.length > 1 ? mapSize(args[1], "columns", 1, 1024) : 64;
+            rows = args.length > 2 ? mapSize(args[2], "rows", 1, 1024) : 16;
+        }
+        if (volume != null || !volumes.named()) {
+            ServedVolumes.Volume v = volume != null ? one(volumes, volume) : only(volumes);
+            return status(v.cache(), view, columns, rows);
+        }
+        StringBuilder b = new StringBuilder();
+        for (ServedVolumes.Volume v : volumes.running()) {
+            if (view.isEmpty()) {
+                b.append(v.name()).append(": ").append(status(v.cache(), view, columns, rows));
+            } else {
+                b.append(b.length() == 0 ? "" : "\n").append("volume ").append(v.name()).append(":\n")
+                        .append(status(v.cache(), view, columns, rows));
+            }
+        }
+        for (Map.Entry<String, String> e : volumes.leftOut().entrySet()) {
+            b.append(view.isEmpty() ? "" : b.length() == 0 ? "volume " : "\nvolume ").append(e.getKey())
+                    .append(": not served: ").append(e.getValue()).append('\n');
+        }
+        if (b.length() == 0) {
+            throw new IllegalArgumentException("no volume is served");
+        }
+        return b.toString();
+    }
+
+    private static String status(CacheDevice cache, String view, int columns, int rows) {
+        String status = cache.status();
+        return switch (view) {
+            case "--human" -> StatusText.human(status, cache.blockBytes()) + "\n" + RemoteOrigin.describe(cache) + "\n";
+            case "--map" -> CacheMap.render(cache, columns, rows);
+            default -> "0 " + (cache.size() / 512) + " cache " + status + "\n";
+        };
+    }
+
+    /** The served volume {@code name}, or an error saying why there is none. */
+    private static ServedVolumes.Volume one(ServedVolumes volumes, String name) {
+        ServedVolumes.Volume v = volumes.get(name);
+        if (v != null) {
+            return v;
+        }
+        String why = volumes.whyLeftOut(name);
+        if (why != null) {
+            throw new IllegalArgumentException("volume '" + name + "' is not served: " + why);
+        }
+        throw new IllegalArgumentException("no volume '" + name + "' (served: " + names(volumes) + ")");
+    }
+
+    /** The one volume served; an error when there are several (or none). */
+    private static ServedVolumes.Volume only(ServedVolumes volumes) {
+        List<ServedVolumes.Volume> all = volumes.running();
+        if (all.size() == 1) {
+            return all.get(0);
+        }
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("no volume is served");
+        }
+        throw new IllegalArgumentException("this server serves " + all.size() + " volumes (" + names(volumes)
+                + "); name one with --volume NAME");
+    }
+
+    private static String names(ServedVolumes volumes) {
+        List<String> n = new ArrayList<>();
+        for (ServedVolumes.Volume v : volumes.running()) {
+            n.add(v.name());
+        }
+        return n.isEmpty() ? "none" : String.join(", ", n);
+    }
+
     private static final String REQUESTS = "status, status --human, status --map [COLUMNS [ROWS]], metrics, "
-            + "message WORD...";
+            + "message WORD..., each with --volume NAME after its first word if need be";
 
     private static int mapSize(String word, String what, int min, int max) {
         int v;

@@ -41,16 +41,21 @@ public final class RemoteOrigin {
      * goes to the origin; in writeback writes are kept in the cache, so the export stays writable (and says so).
      */
     public static boolean readOnlyExport(CacheDevice dev, PrintStream log) {
+        return readOnlyExport(dev, line -> log.println("jdmcache: " + line));
+    }
+
+    /** As {@link #readOnlyExport(CacheDevice, PrintStream)}, telling {@code log} one line (without a prefix). */
+    public static boolean readOnlyExport(CacheDevice dev, java.util.function.Consumer<String> log) {
         NbdOriginDevice o = remote(dev);
         if (o == null || !o.isReadOnly()) {
             return false; // a local origin is opened read-write or not at all
         }
         if (dev.mode() == CacheMode.WRITEBACK) {
-            log.println("jdmcache: the origin " + o.name() + " is read-only: writes stay in the cache as dirty blocks "
+            log.accept("the origin " + o.name() + " is read-only: writes stay in the cache as dirty blocks "
                     + "that cannot be written back; a write the cache does not take fails (EPERM)");
             return false;
         }
-        log.println("jdmcache: the origin " + o.name() + " is read-only: serving a read-only export");
+        log.accept("the origin " + o.name() + " is read-only: serving a read-only export");
         return true;
     }
 

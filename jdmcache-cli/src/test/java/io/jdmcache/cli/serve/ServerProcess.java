@@ -30,6 +30,15 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code jdmcache serve ARGS} in {@code dir} and waits until it accepts clients. */
     static ServerProcess start(Path dir, String... args) throws IOException, InterruptedException {
+        return start(dir, java.util.Map.of(), args);
+    }
+
+    /**
+     * As {@link #start(Path, String...)}, with environment variables changed: a null value removes the
+     * variable.
+     */
+    static ServerProcess start(Path dir, java.util.Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.jdmcache.cli.Main", "serve"));
         if (!List.of(args).contains("--listen")) {
@@ -37,8 +46,16 @@ final class ServerProcess implements AutoCloseable {
         }
         cmd.addAll(List.of(args));
         Path err = Files.createTempFile(dir, "serve", ".err");
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(err.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        env.forEach((k, v) -> {
+            if (v == null) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
+        Process p = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
         while ((line = out.readLine()) != null) {
@@ -70,6 +87,33 @@ final class ServerProcess implements AutoCloseable {
             throw new AssertionError("serve did not stop within 60 s of SIGTERM");
         }
         return process.exitValue();
+    }
+
+    /** Sends SIGHUP (with kill(1), as an operator or systemd's ExecReload would). */
+    void hangUp() throws IOException, InterruptedException {
+        Process k = new ProcessBuilder("kill", "-HUP", String.valueOf(process.pid())).inheritIO().start();
+        if (!k.waitFor(30, TimeUnit.SECONDS) || k.exitValue() != 0) {
+            throw new IOException("kill -HUP " + process.pid() + " failed");
+        }
+    }
+
+    /** Waits until standard error holds {@code text} {@code times} times or more; returns standard error. */
+    String awaitErrors(String text, int times) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String e = errors();
+            int n = 0;
+            for (int i = e.indexOf(text); i >= 0; i = e.indexOf(text, i + 1)) {
+                n++;
+            }
+            if (n >= times) {
+                return e;
+            }
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new AssertionError("no '" + text + "' (x" + times + ") on serve's stderr: " + e);
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** SIGKILL: a crash. */
