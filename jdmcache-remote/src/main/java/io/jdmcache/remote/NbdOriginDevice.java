@@ -231,6 +231,11 @@ public final class NbdOriginDevice implements BlockDevice {
     }
 
     @Override
+    public boolean isRemote() {
+        return true;
+    }
+
+    @Override
     public String name() {
         return uri.toString();
     }

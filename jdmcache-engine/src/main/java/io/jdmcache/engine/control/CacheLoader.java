@@ -5,6 +5,7 @@ import io.jdmcache.engine.CacheMode;
 import io.jdmcache.engine.ConfigException;
 import io.jdmcache.engine.EngineOptions;
 import io.jdmcache.engine.core.CacheGeometry;
+import io.jdmcache.engine.core.DeferredFlushOrigin;
 import io.jdmcache.engine.core.DiscardSet;
 import io.jdmcache.engine.migration.MigrationWorkers;
 import io.jdmcache.metadata.CacheMetadata;
@@ -169,7 +170,8 @@ public final class CacheLoader {
         PolicyInfo pinfo = policyInfo(policy);
         loadMappings(config, g, md, policy, pinfo);
         DiscardSet discards = loadDiscards(config, g, md);
-        return new LoadedCache(g, cacheDev, originDev, md, policy, pinfo, discards, md.stats(), threshold);
+        return new LoadedCache(g, cacheDev,
+                DeferredFlushOrigin.forMode(originDev, config.mode() == CacheMode.WRITEBACK), md, policy, pinfo, discards, md.stats(), threshold);
     }
 
     private static CacheGeometry geometry(CacheConfig config, BlockDevice cacheDev, BlockDevice originDev)

@@ -1,6 +1,7 @@
 package io.jdmcache.engine.migration;
 
 import io.jdmcache.engine.commit.Committer;
+import io.jdmcache.engine.core.DeferredFlushOrigin;
 import io.jdmcache.engine.core.BlockLocks;
 import io.jdmcache.engine.core.CacheGeometry;
 import io.jdmcache.engine.core.EngineCounters;
@@ -29,6 +30,8 @@ public final class Migrator {
     private final CacheGeometry geometry;
     private final BlockDevice cacheDev;
     private final BlockDevice originDev;
+    /** A remote origin in writeback: commits do not flush it, so each write-back does before its blocks turn clean. */
+    private final boolean flushWritebacks;
     private final CacheMetadata md;
     private final CachePolicy policy;
     private final BlockLocks locks;
@@ -44,6 +47,7 @@ public final class Migrator {
         this.geometry = geometry;
         this.cacheDev = cacheDev;
         this.originDev = originDev;
+        this.flushWritebacks = originDev instanceof DeferredFlushOrigin;
         this.md = md;
         this.policy = policy;
         this.locks = locks;
@@ -123,6 +127,9 @@ public final class Migrator {
         try (BlockLocks.Hold h = locks.exclusive(w.oblock())) {
             try {
                 copy(cacheDev, geometry.cacheOffset(w.cblock(), 0), originDev, geometry.start(w.oblock()), buf);
+                if (flushWritebacks) {
+                    originDev.flush();
+                }
                 counters.wroteBack(1);
                 policy.clearDirty(w.cblock());
                 ok = true;
@@ -175,6 +182,9 @@ public final class Migrator {
                 }
                 big.flip();
                 originDev.write(geometry.start(run.get(0).oblock()), big);
+                if (flushWritebacks) {
+                    originDev.flush();
+                }
                 counters.wroteBack(run.size()); // counted before the blocks turn clean, so a clean cache shows them all
                 for (PolicyWork w : run) {
                     policy.clearDirty(w.cblock());

@@ -55,6 +55,14 @@ public interface BlockDevice extends Closeable {
     /** True when writes are refused. */
     boolean isReadOnly();
 
+    /**
+     * True for a device over a network (an NBD export): slow, and possibly away for a while. A writeback cache
+     * then does not make its commits wait for it (the engine's {@code DeferredFlushOrigin}).
+     */
+    default boolean isRemote() {
+        return false;
+    }
+
     /** A name for messages: the path, or a description. */
     String name();
 
