@@ -25,7 +25,7 @@ class MigrationWaitsTest {
     static final int CACHE_BLOCKS = 4;
 
     final MemoryBlockDevice md = new MemoryBlockDevice("md", 4 << 20);
-    final MemoryBlockDevice cache = new MemoryBlockDevice("cache", (long) CACHE_BLOCKS * BLOCK);
+    final GatedDevice cache = new GatedDevice(new MemoryBlockDevice("cache", (long) CACHE_BLOCKS * BLOCK));
     final GatedDevice origin = new GatedDevice(new MemoryBlockDevice("origin", 64L * BLOCK));
     final AtomicLong now = new AtomicLong();
 
@@ -184,6 +184,97 @@ class MigrationWaitsTest {
                 assertThat(d.promotions()).as("promoted by a woken worker, no tick needed").isEqualTo(1);
                 assertThat(d.residency()).isEqualTo(1);
                 assertAllSleepWithoutTimeout(workers);
+            }
+        });
+    }
+
+    /** Flushes in another thread; true if the flush returned within 10 s. */
+    static boolean flushReturns(CacheDevice d, List<Thread> threads) throws InterruptedException {
+        Thread flusher = new Thread(() -> {
+            try {
+                d.flush();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, "flusher");
+        threads.add(flusher);
+        flusher.start();
+        flusher.join(10_000);
+        return !flusher.isAlive();
+    }
+
+    @Test
+    void aFlushDoesNotWaitForAPromotionsCopy() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            List<Thread> threads = new ArrayList<>();
+            CacheDevice d = openManual();
+            try {
+                cache.arm(GatedDevice.Op.WRITE); // the promotion's copy into the cache will hold there
+                Thread promoter = new Thread(() -> {
+                    try {
+                        while (cache.entered.getCount() > 0) {
+                            d.runBackgroundWork(1);
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "promoter");
+                threads.add(promoter);
+                promoter.start();
+                ByteBuffer small = ByteBuffer.allocate(4096);
+                for (int i = 0; i < 500 && !cache.entered.await(10, TimeUnit.MILLISECONDS); i++) {
+                    d.read(40L * BLOCK, small.clear());
+                    now.addAndGet(10_000_000L);
+                    d.tick();
+                }
+                assertThat(cache.entered.getCount()).as("a promotion is copying").isZero();
+                assertThat(flushReturns(d, threads)).as("the flush returned while the copy was held").isTrue();
+                cache.open();
+                promoter.join();
+                assertThat(d.promotions()).isEqualTo(1);
+                d.flush();
+                assertThat(d.residency()).isEqualTo(1);
+            } finally {
+                cache.open();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                }
+                d.close();
+            }
+        });
+    }
+
+    @Test
+    void aFlushDoesNotWaitForAWholeBlockWriteBeingPromoted() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            List<Thread> threads = new ArrayList<>();
+            CacheDevice d = openManual();
+            try {
+                cache.arm(GatedDevice.Op.WRITE);
+                Thread writer = new Thread(() -> {
+                    try {
+                        d.write(3L * BLOCK, filled(BLOCK, 7)); // promoted by the write: its data goes to the cache
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "writer");
+                threads.add(writer);
+                writer.start();
+                assertThat(cache.entered.await(10, TimeUnit.SECONDS)).as("the write reached the cache").isTrue();
+                assertThat(flushReturns(d, threads)).as("the flush returned while the write was held").isTrue();
+                cache.open();
+                writer.join();
+                assertThat(d.promotions()).isEqualTo(1);
+                assertThat(d.dirtyBlocks()).isEqualTo(1);
+                ByteBuffer got = ByteBuffer.allocate(BLOCK);
+                d.read(3L * BLOCK, got);
+                assertThat(got.flip()).isEqualTo(filled(BLOCK, 7));
+            } finally {
+                cache.open();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                }
+                d.close();
             }
         });
     }

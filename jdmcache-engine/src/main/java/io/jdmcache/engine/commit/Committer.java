@@ -15,9 +15,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * once a commit that started after the call has completed.
  *
  * <p>A metadata update that refers to cache data (a new mapping) runs inside {@link #underUpdate}, which a
- * commit excludes: a commit therefore sees each such update either wholly before its flush of the data devices
- * or wholly after its metadata commit, so a committed mapping never points at cache data that was not forced
- * first.
+ * commit excludes, and only once that data has been written (the write returned): a commit therefore sees each
+ * such update either wholly before its flush of the data devices, which then forces the data written before
+ * the update, or wholly after its metadata commit; so a committed mapping never points at cache data that was
+ * not forced first. The gate covers the metadata update alone, never the data's copy, so a commit (a flush
+ * from the foreground) never waits for a migration to copy a block.
  */
 public final class Committer {
     private final CacheMetadata md;
@@ -46,7 +48,7 @@ public final class Committer {
         this.deviceName = deviceName;
     }
 
-    /** Runs a metadata update that no commit may split. */
+    /** Runs a metadata update that no commit may split (the data it refers to written before, not in it). */
     public void underUpdate(MetadataUpdate update) throws IOException {
         gate.readLock().lock();
         try {

@@ -95,10 +95,9 @@ public final class Migrator {
         boolean ok = false;
         try (BlockLocks.Hold h = locks.exclusive(w.oblock())) {
             try {
-                committer.underUpdate(() -> {
-                    copy(originDev, geometry.start(w.oblock()), cacheDev, geometry.cacheOffset(w.cblock(), 0), buf);
-                    md.insertMapping(w.cblock(), w.oblock());
-                });
+                // the data first, outside the commit gate: a commit waits for the mapping's update, never for a copy
+                copy(originDev, geometry.start(w.oblock()), cacheDev, geometry.cacheOffset(w.cblock(), 0), buf);
+                committer.underUpdate(() -> md.insertMapping(w.cblock(), w.oblock()));
                 ok = true;
             } finally {
                 complete(w, ok);
@@ -207,10 +206,8 @@ public final class Migrator {
         boolean ok = false;
         ByteBuffer dup = src.duplicate();
         try {
-            committer.underUpdate(() -> {
-                cacheDev.write(geometry.cacheOffset(c, 0), src);
-                md.insertMapping(c, work.oblock());
-            });
+            cacheDev.write(geometry.cacheOffset(c, 0), src);
+            committer.underUpdate(() -> md.insertMapping(c, work.oblock()));
             ok = true;
         } catch (IOException e) {
             counters.migrationFailed();
