@@ -2,6 +2,7 @@ package io.jdmcache.engine;
 
 import io.jdmcache.engine.commit.Committer;
 import io.jdmcache.engine.core.Activity;
+import io.jdmcache.engine.core.BackgroundFailures;
 import io.jdmcache.engine.core.BlockLocks;
 import io.jdmcache.engine.core.CacheGeometry;
 import io.jdmcache.engine.core.Counters;
@@ -74,6 +75,7 @@ public final class CacheDevice implements BlockDevice {
     private final PolicyInfo policyInfo;
     private final DiscardSet discards;
     private final EngineCounters counters;
+    private final BackgroundFailures failures;
     private final Committer committer;
     private final Migrator migrator;
     private final MigrationWorkers workers;
@@ -94,17 +96,16 @@ public final class CacheDevice implements BlockDevice {
         Activity activity = new Activity(options.idleNanos());
         BlockLocks locks = new BlockLocks();
         WorkCompletions completions = new WorkCompletions();
+        this.failures = new BackgroundFailures(name(), counters);
         this.committer = new Committer(md, cacheDev, originDev, counters, name());
         this.migrator = new Migrator(geometry, cacheDev, originDev, md, policy, locks, committer, counters,
-                completions);
-        this.workers = new MigrationWorkers(options, geometry, policy, md, migrator, committer, counters, activity);
+                completions, failures);
+        this.workers = new MigrationWorkers(options, geometry, policy, md, migrator, committer, failures, activity);
         this.io = new IoPath(geometry, config.mode(), config.discardPassdown(), policy, cacheDev, originDev, locks,
                 completions, discards, counters, activity, migrator, workers, committer);
         this.messages = new TargetMessages(config.mode(), geometry.cacheBlocks(), md, policy, workers, migrator);
         workers.setThreshold(c.migrationThreshold());
     }
-
-    // ================================================================== open
 
     /** Opens the three devices named by the table line (files or block devices) with the default options. */
     public static CacheDevice open(CacheConfig config) throws IOException {
@@ -130,8 +131,6 @@ public final class CacheDevice implements BlockDevice {
             return dev;
         });
     }
-
-    // ================================================================== geometry
 
     @Override
     public long size() {
@@ -178,8 +177,6 @@ public final class CacheDevice implements BlockDevice {
             throw new IOException(name() + ": the cache device is closed");
         }
     }
-
-    // ================================================================== requests (all enter the IoPath)
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
@@ -231,8 +228,6 @@ public final class CacheDevice implements BlockDevice {
         io.flush();
     }
 
-    // ================================================================== background work
-
     /** Ticks the policy and commits if the metadata changed (what the timer does every commit period). */
     public void tick() throws IOException {
         workers.tick();
@@ -246,8 +241,6 @@ public final class CacheDevice implements BlockDevice {
         checkOpen();
         return workers.runBackgroundWork(max);
     }
-
-    // ================================================================== status and messages
 
     /** Whether an origin block is marked discarded (whole block discarded, not written since). */
     public boolean isDiscarded(long oblock) {
@@ -306,9 +299,13 @@ public final class CacheDevice implements BlockDevice {
         return workers.threshold();
     }
 
-    /** The last failure of a background thread (a migration or a periodic commit), or null. */
+    /**
+     * The last failure of background work (a migration, a whole-block write's promotion, a periodic commit), or
+     * null. Every one is also counted ({@link Counters#migrationErrors()}, {@link Counters#backgroundCommitErrors()})
+     * and logged.
+     */
     public IOException backgroundFailure() {
-        return workers.backgroundFailure();
+        return failures.last();
     }
 
     /** The metadata's mode. */
@@ -348,8 +345,6 @@ public final class CacheDevice implements BlockDevice {
         checkOpen();
         messages.handle(argv);
     }
-
-    // ================================================================== close
 
     /**
      * Clean shutdown: stops the background threads, saves dirty bits, discards, hints and counters, and commits

@@ -175,7 +175,8 @@ public final class ControlServer implements AutoCloseable {
     private static String status(CacheDevice cache, String view, int columns, int rows) {
         String status = cache.status();
         return switch (view) {
-            case "--human" -> StatusText.human(status, cache.blockBytes()) + "\n" + RemoteOrigin.describe(cache) + "\n";
+            case "--human" -> StatusText.human(status, cache.blockBytes()) + "\n" + RemoteOrigin.describe(cache) + "\n"
+                    + StatusText.backgroundErrors(cache.counters(), cache.backgroundFailure()) + "\n";
             case "--map" -> CacheMap.render(cache, columns, rows);
             default -> "0 " + (cache.size() / 512) + " cache " + status + "\n";
         };

@@ -74,6 +74,11 @@ public final class ServeMetrics {
             counter("written_back_bytes", "Bytes copied back to the origin by write-backs (write-back throughput).",
                     s -> s.cache().writebacks() * s.cache().blockBytes()),
             counter("metadata_commits", "Metadata transactions committed.", s -> s.cache().commits()),
+            counter("migration_errors", "Migrations that failed (promotions, demotions, write-backs, whole-block "
+                    + "writes that were to be promoted); each is also logged.",
+                    s -> s.cache().counters().migrationErrors()),
+            counter("background_commit_errors", "Periodic metadata commits that failed; each is also logged.",
+                    s -> s.cache().counters().backgroundCommitErrors()),
             gauge("cache_blocks", "Blocks in the cache device.", s -> (long) s.cache().cacheBlocks()),
             gauge("cache_blocks_used", "Cache blocks holding an origin block.", s -> (long) s.cache().residency()),
             gauge("dirty_blocks", "Cache blocks newer than the origin.", s -> (long) s.cache().dirtyBlocks()),

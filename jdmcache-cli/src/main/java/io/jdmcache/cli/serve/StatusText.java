@@ -1,5 +1,9 @@
 package io.jdmcache.cli.serve;
 
+import io.jdmcache.engine.core.Counters;
+
+import java.io.IOException;
+
 /** The kernel-format status line of a cache, explained for people ({@code jdmcache status --human}). */
 public final class StatusText {
     private StatusText() {
@@ -54,6 +58,20 @@ public final class StatusText {
                 String.format("features       %s", features),
                 String.format("core args      %s", core.length() == 0 ? "-" : core),
                 String.format("policy         %s %s", policy, pargs));
+    }
+
+    /**
+     * The line of {@code status --human} about background work that failed (the kernel's status line has no
+     * field for it): failed migrations, failed periodic commits, and the last failure's message.
+     */
+    public static String backgroundErrors(Counters c, IOException last) {
+        String line = String.format("errors         %d failed migrations, %d failed periodic commits",
+                c.migrationErrors(), c.backgroundCommitErrors());
+        return last == null ? line : line + " (the last: " + oneLine(last.getMessage()) + ")";
+    }
+
+    private static String oneLine(String m) {
+        return m == null ? "no message" : m.replaceAll("[\\r\\n]+", " ");
     }
 
     private static String pct(long part, long whole) {

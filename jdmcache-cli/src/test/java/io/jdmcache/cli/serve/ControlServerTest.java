@@ -172,6 +172,23 @@ class ControlServerTest {
     }
 
     @Test
+    void aFailedMigrationShowsInTheHumanStatusAndTheMetrics() throws IOException {
+        io.jdmcache.pdata.testing.FaultyDevice faultyCache = new io.jdmcache.pdata.testing.FaultyDevice(cache);
+        CacheConfig c = CacheConfig.parse("md cache origin 128 1 writeback smq 0");
+        try (CacheDevice d = CacheDevice.open(c, md, faultyCache, origin, EngineOptions.manual(() -> 0L))) {
+            assertThat(answer(d, "status --human")).contains("errors         0 failed migrations, "
+                    + "0 failed periodic commits\n");
+            assertThat(parse(answer(d, "metrics"))).containsEntry("migration_errors_total", 0L)
+                    .containsEntry("background_commit_errors_total", 0L);
+            faultyCache.failAt(io.jdmcache.pdata.testing.FaultyDevice.Kind.WRITE, 1, false);
+            d.write(2L * BLOCK, ByteBuffer.wrap(new byte[BLOCK])); // its promotion fails; the write goes to the origin
+            assertThat(answer(d, "status --human")).contains("errors         1 failed migrations, "
+                    + "0 failed periodic commits (the last: injected I/O error (write at byte 0))\n");
+            assertThat(parse(answer(d, "metrics"))).containsEntry("migration_errors_total", 1L);
+        }
+    }
+
+    @Test
     void badRequestsAreOneLineErrors() throws IOException {
         try (CacheDevice d = open("writeback")) {
             assertThat(answer(d, "status --map 0")).isEqualTo("error: map columns '0': a number from 1 to 1024\n");

@@ -11,8 +11,10 @@ import io.jdmcache.metadata.CacheStats;
  * @param writebacks      dirty blocks copied back to the origin
  * @param writebackWrites origin writes that carried write-backs (adjacent ones are merged)
  * @param commits         metadata transactions committed
- * @param migrationErrors migrations that failed
+ * @param migrationErrors migrations that failed (promotions, demotions, write-backs, whole-block writes that
+ *                        were to be promoted)
+ * @param backgroundCommitErrors periodic commits (the timer's) that failed
  */
 public record Counters(CacheStats io, long demotions, long promotions, long writebacks, long writebackWrites,
-                       long commits, long migrationErrors) {
+                       long commits, long migrationErrors, long backgroundCommitErrors) {
 }

@@ -23,6 +23,7 @@ public final class EngineCounters {
     private final LongAdder writebackWrites = new LongAdder();
     private final LongAdder commits = new LongAdder();
     private final LongAdder migrationErrors = new LongAdder();
+    private final LongAdder backgroundCommitErrors = new LongAdder();
     /**
      * Read and write misses counted by each thread: a caller reads it before and after a request (which runs on
      * its thread) to learn whether any of the request's blocks missed. Only misses pay for the look-up, and a
@@ -76,8 +77,14 @@ public final class EngineCounters {
         commits.increment();
     }
 
-    public void migrationFailed() {
-        migrationErrors.increment();
+    /** {@code items} migrations failed (see {@link BackgroundFailures}). */
+    public void migrationsFailed(int items) {
+        migrationErrors.add(items);
+    }
+
+    /** A periodic commit failed (see {@link BackgroundFailures}). */
+    public void backgroundCommitFailed() {
+        backgroundCommitErrors.increment();
     }
 
     /** Read hits, read misses, write hits and write misses, the stored ones included (as the superblock keeps them). */
@@ -90,6 +97,6 @@ public final class EngineCounters {
 
     public Counters snapshot() {
         return new Counters(stats(), demotions.sum(), promotions.sum(), writebacks.sum(), writebackWrites.sum(),
-                commits.sum(), migrationErrors.sum());
+                commits.sum(), migrationErrors.sum(), backgroundCommitErrors.sum());
     }
 }

@@ -4,7 +4,7 @@ import io.jdmcache.engine.EngineOptions;
 import io.jdmcache.engine.commit.Committer;
 import io.jdmcache.engine.core.Activity;
 import io.jdmcache.engine.core.CacheGeometry;
-import io.jdmcache.engine.core.EngineCounters;
+import io.jdmcache.engine.core.BackgroundFailures;
 import io.jdmcache.metadata.CacheMetadata;
 import io.jdmcache.metadata.MetadataMode;
 import io.jdmcache.policy.CachePolicy;
@@ -37,7 +37,7 @@ public final class MigrationWorkers {
     private final CacheMetadata md;
     private final Migrator migrator;
     private final Committer committer;
-    private final EngineCounters counters;
+    private final BackgroundFailures failures;
     private final Activity activity;
 
     private volatile long threshold = DEFAULT_THRESHOLD;
@@ -50,17 +50,16 @@ public final class MigrationWorkers {
     private final Object workSignal = new Object();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
-    private volatile IOException backgroundFailure;
 
     public MigrationWorkers(EngineOptions options, CacheGeometry geometry, CachePolicy policy, CacheMetadata md,
-                            Migrator migrator, Committer committer, EngineCounters counters, Activity activity) {
+                            Migrator migrator, Committer committer, BackgroundFailures failures, Activity activity) {
         this.options = options;
         this.geometry = geometry;
         this.policy = policy;
         this.md = md;
         this.migrator = migrator;
         this.committer = committer;
-        this.counters = counters;
+        this.failures = failures;
         this.activity = activity;
     }
 
@@ -77,11 +76,6 @@ public final class MigrationWorkers {
     /** The most migration sectors that were ever in flight at once. */
     public long maxInFlightSectors() {
         return maxInFlightSectors.get();
-    }
-
-    /** The last failure of a background thread (a migration or a periodic commit), or null. */
-    public IOException backgroundFailure() {
-        return backgroundFailure;
     }
 
     /** Starts the workers and the timer (when the options ask for threads). */
@@ -174,7 +168,7 @@ public final class MigrationWorkers {
             try {
                 tick();
             } catch (IOException | RuntimeException e) {
-                backgroundFailure = e instanceof IOException io ? io : new IOException(e);
+                failures.commitFailed(e);
             }
         }
     }
@@ -220,8 +214,7 @@ public final class MigrationWorkers {
                 try {
                     did = doWorkBatch(buf);
                 } catch (IOException | RuntimeException e) {
-                    backgroundFailure = e instanceof IOException io ? io : new IOException(e);
-                    counters.migrationFailed();
+                    failures.migrationFailed("background work", 1, e); // unless the migrator recorded it already
                 } finally {
                     releaseBudget();
                 }

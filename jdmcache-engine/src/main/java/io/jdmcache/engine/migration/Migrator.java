@@ -1,6 +1,7 @@
 package io.jdmcache.engine.migration;
 
 import io.jdmcache.engine.commit.Committer;
+import io.jdmcache.engine.core.BackgroundFailures;
 import io.jdmcache.engine.core.DeferredFlushOrigin;
 import io.jdmcache.engine.core.BlockLocks;
 import io.jdmcache.engine.core.CacheGeometry;
@@ -38,12 +39,13 @@ public final class Migrator {
     private final Committer committer;
     private final EngineCounters counters;
     private final WorkCompletions completions;
+    private final BackgroundFailures failures;
     private final ThreadLocal<ByteBuffer> mergeBuffer =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_MERGE_BYTES));
 
     public Migrator(CacheGeometry geometry, BlockDevice cacheDev, BlockDevice originDev, CacheMetadata md,
                     CachePolicy policy, BlockLocks locks, Committer committer, EngineCounters counters,
-                    WorkCompletions completions) {
+                    WorkCompletions completions, BackgroundFailures failures) {
         this.geometry = geometry;
         this.cacheDev = cacheDev;
         this.originDev = originDev;
@@ -54,6 +56,7 @@ public final class Migrator {
         this.committer = committer;
         this.counters = counters;
         this.completions = completions;
+        this.failures = failures;
     }
 
     /**
@@ -68,13 +71,18 @@ public final class Migrator {
         }
     }
 
-    /** Carries out one work item issued by the policy. */
+    /** Carries out one work item issued by the policy; a failure is recorded (see {@link BackgroundFailures}). */
     public void perform(PolicyWork w, ByteBuffer buf) throws IOException {
-        switch (w.op()) {
-            case PROMOTE -> promote(w, buf);
-            case DEMOTE -> demote(w);
-            case WRITEBACK -> writeback(w, buf);
-            default -> throw new IllegalStateException("unknown work " + w);
+        try {
+            switch (w.op()) {
+                case PROMOTE -> promote(w, buf);
+                case DEMOTE -> demote(w);
+                case WRITEBACK -> writeback(w, buf);
+                default -> throw new IllegalStateException("unknown work " + w);
+            }
+        } catch (IOException | RuntimeException e) {
+            failures.migrationFailed(w.toString(), 1, e);
+            throw e;
         }
     }
 
@@ -138,7 +146,10 @@ public final class Migrator {
         }
     }
 
-    /** Write-backs sorted by origin block; each run of adjacent origin blocks is one origin write. */
+    /**
+     * Write-backs sorted by origin block; each run of adjacent origin blocks is one origin write. A failed run
+     * is recorded (each of its write-backs counts) and the others still run; the last failure is thrown.
+     */
     public void writebackBatch(List<PolicyWork> batch) throws IOException {
         batch.sort(Comparator.comparingLong(PolicyWork::oblock));
         IOException failure = null;
@@ -148,10 +159,13 @@ public final class Migrator {
             while (j < batch.size() && batch.get(j).oblock() == batch.get(j - 1).oblock() + 1) {
                 j++;
             }
+            List<PolicyWork> run = batch.subList(i, j);
             try {
-                writebackRun(batch.subList(i, j));
-            } catch (IOException e) {
-                failure = e;
+                writebackRun(run);
+            } catch (IOException | RuntimeException e) {
+                failures.migrationFailed(run.size() == 1 ? run.get(0).toString()
+                        : run.size() + " merged write-backs from " + run.get(0), run.size(), e);
+                failure = e instanceof IOException io ? io : new IOException(e);
             }
             i = j;
         }
@@ -199,7 +213,8 @@ public final class Migrator {
 
     /**
      * A whole-block write promoted without a copy (the caller holds the block's lock): the data goes to the
-     * cache block, which becomes dirty; if that fails the data goes to the origin instead.
+     * cache block, which becomes dirty. If that fails, the failure is recorded (see {@link BackgroundFailures})
+     * and the data goes to the origin instead, so the write itself still succeeds.
      */
     public void promoteByOverwrite(PolicyWork work, long pos, ByteBuffer src) throws IOException {
         int c = work.cblock();
@@ -210,17 +225,20 @@ public final class Migrator {
             committer.underUpdate(() -> md.insertMapping(c, work.oblock()));
             ok = true;
         } catch (IOException e) {
-            counters.migrationFailed();
+            failures.migrationFailed(work + " by a whole-block write", 1, e);
         } finally {
             complete(work, ok);
         }
         if (ok) {
             counters.promoted();
-            policy.setDirty(c);
-        } else {
-            originDev.write(pos, dup);
-            src.position(src.limit());
+            if (policy.trySetDirty(c)) {
+                return;
+            }
+            // a demotion of the block was issued the moment it was mapped: it will drop the cached copy, so
+            // the data must reach the origin as well
         }
+        originDev.write(pos, dup);
+        src.position(src.limit());
     }
 
     /**
