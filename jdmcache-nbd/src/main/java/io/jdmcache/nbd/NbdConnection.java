@@ -91,9 +91,8 @@ final class NbdConnection {
                 negotiated = true;
                 disc = transmission();
             }
-        } catch (IOException | RuntimeException | OutOfMemoryError e) {
-            // client gone, protocol violation, or no direct memory for a WRITE payload: this connection ends,
-            // the server goes on
+        } catch (IOException | RuntimeException e) {
+            // client gone, or a protocol violation: this connection ends, the server goes on
         } finally {
             try {
                 sendHeld();
@@ -190,6 +189,17 @@ final class NbdConnection {
             } finally {
                 held.clear();
             }
+        }
+    }
+
+    /** Reads and drops {@code length} bytes of a payload no buffer could be found for. */
+    private void skipPayload(long length) throws IOException {
+        ByteBuffer scratch = ByteBuffer.allocate((int) Math.min(length, 64 << 10));
+        long left = length;
+        while (left > 0) {
+            scratch.clear().limit((int) Math.min(left, scratch.capacity()));
+            readFully(scratch);
+            left -= scratch.limit();
         }
     }
 
@@ -565,7 +575,13 @@ final class NbdConnection {
                     return false; // too large to read safely: the protocol allows a hard disconnect
                 }
                 admit(bytes);
-                payload = server.buffers.get((int) length);
+                try {
+                    payload = server.buffers.get((int) length);
+                } catch (BufferPool.NoBufferMemoryException e) {
+                    skipPayload(length); // the stream stays in step; the write is refused, the connection goes on
+                    replyError(type, cookie, NbdErrorException.ENOMEM, e.getMessage());
+                    continue;
+                }
                 try {
                     readFully(payload);
                 } catch (IOException e) {
@@ -840,8 +856,8 @@ final class NbdConnection {
     private ByteBuffer replyBuffer(Request r, int size) throws IOException {
         try {
             return server.buffers.get(size);
-        } catch (OutOfMemoryError e) {
-            replyError(r.type, r.cookie, NbdErrorException.EIO, "out of buffer memory");
+        } catch (BufferPool.NoBufferMemoryException e) {
+            replyError(r.type, r.cookie, NbdErrorException.ENOMEM, e.getMessage());
             return null;
         }
     }

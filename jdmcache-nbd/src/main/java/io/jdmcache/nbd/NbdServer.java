@@ -143,7 +143,7 @@ public final class NbdServer implements Closeable {
     private volatile Map<String, NbdExport> exports = Map.of();
     /** The export an empty name selects when no export is named "" (null: none). */
     private volatile String defaultExport;
-    final BufferPool buffers = new BufferPool();
+    final BufferPool buffers;
     final NbdStats stats = new NbdStats();
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
@@ -173,6 +173,12 @@ public final class NbdServer implements Closeable {
 
     /** A server with no exports yet ({@link #addExport}); the options' export name and description are unused. */
     public NbdServer(Options options) {
+        this(options, new BufferPool());
+    }
+
+    /** A server whose connections take their buffers from {@code buffers} (tests give a small budget). */
+    NbdServer(Options options, BufferPool buffers) {
+        this.buffers = Objects.requireNonNull(buffers, "buffers");
         this.options = Objects.requireNonNull(options, "options");
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(options.workers(), options.workers(), 60, TimeUnit.SECONDS,
