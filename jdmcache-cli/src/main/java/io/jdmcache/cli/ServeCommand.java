@@ -14,6 +14,7 @@ import io.jdmcache.engine.CacheMode;
 import io.jdmcache.nbd.NbdServer;
 import io.jdmcache.nbd.SocketPaths;
 import io.jdmcache.tools.run.MetadataSizeTool;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -146,6 +147,11 @@ final class ServeCommand implements Callable<Integer> {
             + "(default: " + Control.DEFAULT_HINT + ")")
     Path control;
 
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", description = "serve the metrics of every "
+            + "volume (and the JVM's) over HTTP at /metrics, in the Prometheus text format; a bare PORT listens on "
+            + "the loopback address (default: no HTTP endpoint; with --config, the file's metrics_listen)")
+    String metricsListen;
+
     @Option(names = "--config", paramLabel = "FILE", description = "serve every volume of this configuration "
             + "file (YAML, see dist/jdmcache.yaml), each an NBD export named after it; SIGHUP re-reads it. "
             + "--listen, --busy-poll and --control override the file's settings")
@@ -204,9 +210,11 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         Path controlPath = control != null ? control : Control.defaultPath(embedded ? dataDir : null);
+        InetSocketAddress metricsAt;
         try {
+            metricsAt = metricsAddress(metricsListen, "--metrics-listen");
             checkSocketPaths(controlPath, address);
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {
             root.err.println("serve: " + e.getMessage());
             return 1;
         }
@@ -226,11 +234,11 @@ final class ServeCommand implements Callable<Integer> {
         volumes.serve(Metrics.SINGLE_VOLUME, exportName,
                 "jdmcache " + config.mode().name().toLowerCase(Locale.ROOT) + " cache", dev, exportReadOnly, null);
         server.setDefaultExport(exportName);
-        Running r = listen(volumes, controlPath, address, listen);
+        Running r = listen(volumes, controlPath, address, listen, metricsAt);
         if (r == null) {
             return 1;
         }
-        printHowToConnect(dev, r.bound(), controlPath, (System.nanoTime() - t0) / 1_000_000);
+        printHowToConnect(dev, r, controlPath, (System.nanoTime() - t0) / 1_000_000);
         DrainProgress.startIfCleaning(dev, root.err);
         r.stopped().await();
         return 0;
@@ -243,16 +251,33 @@ final class ServeCommand implements Callable<Integer> {
                 .withMaxConnections(maxConnections);
     }
 
-    /** A server that listens, and the latch its stop counts down. */
-    private record Running(SocketAddress bound, CountDownLatch stopped) {
+    /**
+     * A server that listens, and the latch its stop counts down.
+     *
+     * @param metricsUrl where the HTTP metrics endpoint answers, or null for none
+     */
+    private record Running(SocketAddress bound, CountDownLatch stopped, String metricsUrl) {
+    }
+
+    /** The HTTP metrics address ({@code HOST:PORT} or a loopback {@code PORT}), or null when none is asked for. */
+    private static InetSocketAddress metricsAddress(String text, String what) {
+        if (text == null) {
+            return null;
+        }
+        InetSocketAddress a = Addresses.tcp(text, what);
+        if (a.isUnresolved()) {
+            throw new IllegalArgumentException(what + " " + text + ": the host name " + a.getHostString()
+                    + " does not resolve");
+        }
+        return a;
     }
 
     /**
      * Opens the control socket, starts the NBD server and installs the clean stop on SIGTERM/SIGINT; on a
      * failure says why, stops the volumes and returns null.
      */
-    private Running listen(ServedVolumes volumes, Path controlPath, SocketAddress address, String listenText)
-            throws IOException {
+    private Running listen(ServedVolumes volumes, Path controlPath, SocketAddress address, String listenText,
+            InetSocketAddress metricsAt) throws IOException {
         ControlServer ctl;
         try {
             ctl = ControlServer.start(controlPath, volumes);
@@ -270,10 +295,30 @@ final class ServeCommand implements Callable<Integer> {
             volumes.stopAll();
             return null;
         }
+        HTTPServer http = null;
+        String metricsUrl = null;
+        if (metricsAt != null) {
+            try {
+                http = volumes.metrics().serveHttp(metricsAt);
+            } catch (IOException | RuntimeException e) {
+                root.err.println("serve: cannot serve the metrics on " + metricsAt.getHostString() + ":"
+                        + metricsAt.getPort() + ": " + Jdmcache.messageOf(e));
+                ctl.close();
+                volumes.stopAll();
+                return null;
+            }
+            String host = hintHost(metricsAt.getAddress());
+            metricsUrl = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + http.getPort() + "/metrics";
+            volumes.log().event("metrics for Prometheus at %s", metricsUrl);
+        }
+        HTTPServer httpServer = http;
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             int rc = 0;
             try {
+                if (httpServer != null) {
+                    httpServer.close();
+                }
                 ctl.close();
                 if (!volumes.stopAll()) {
                     rc = 1;
@@ -291,7 +336,7 @@ final class ServeCommand implements Callable<Integer> {
         }, "jdmcache-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         warnIfReachable(bound);
-        return new Running(bound, stopped);
+        return new Running(bound, stopped, metricsUrl);
     }
 
     /**
@@ -331,7 +376,10 @@ final class ServeCommand implements Callable<Integer> {
         Path controlPath = control != null ? control : set.control() != null ? set.control()
                 : Control.defaultPath(null);
         SocketAddress address;
+        InetSocketAddress metricsAt;
         try {
+            metricsAt = metricsListen != null ? metricsAddress(metricsListen, "--metrics-listen")
+                    : metricsAddress(set.metricsListen(), configFile + ": metrics_listen");
             address = Addresses.parse(listenText, given("--listen") ? "--listen" : configFile + ": listen");
             if (address instanceof InetSocketAddress in && in.isUnresolved()) {
                 throw new IllegalArgumentException((given("--listen") ? "--listen " : configFile + ": listen ")
@@ -358,7 +406,7 @@ final class ServeCommand implements Callable<Integer> {
             volumes.stopAll();
             return 1;
         }
-        Running r = listen(volumes, controlPath, address, listenText);
+        Running r = listen(volumes, controlPath, address, listenText, metricsAt);
         if (r == null) {
             return 1;
         }
@@ -372,13 +420,13 @@ final class ServeCommand implements Callable<Integer> {
             log.event("SIGHUP: reading %s again", reloadFrom);
             volumes.reload(reloadFrom);
         }));
-        printHowToConnect(volumes, r.bound(), controlPath, (System.nanoTime() - t0) / 1_000_000);
+        printHowToConnect(volumes, r, controlPath, (System.nanoTime() - t0) / 1_000_000);
         r.stopped().await();
         return 0;
     }
 
-    private void printHowToConnect(ServedVolumes volumes, SocketAddress bound, Path controlPath, long openMs) {
-        String base = uriBase(bound);
+    private void printHowToConnect(ServedVolumes volumes, Running r, Path controlPath, long openMs) {
+        String base = uriBase(r.bound());
         PrintLines p = new PrintLines(root.out);
         List<ServedVolumes.Volume> vs = volumes.running();
         p.line("jdmcache: serving %s with %d volume%s from %s, ready in %d ms", base.replace("{}", ""), vs.size(),
@@ -397,6 +445,9 @@ final class ServeCommand implements Callable<Integer> {
                 : "   (the empty export name selects " + dflt + ")");
         p.line("  jdmcache status%s   (all volumes; --volume NAME for one)",
                 controlPath.equals(Control.find(null)) ? "" : " --control " + controlPath);
+        if (r.metricsUrl() != null) {
+            p.line("  curl %s   (Prometheus metrics of every volume)", r.metricsUrl());
+        }
         p.line("Reload %s with SIGHUP (kill -HUP %d); stop with Ctrl-C or SIGTERM (in-flight requests finish, every "
                 + "volume's metadata is committed clean).", configFile, ProcessHandle.current().pid());
     }
@@ -411,7 +462,8 @@ final class ServeCommand implements Callable<Integer> {
         return "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + in.getPort() + "/{}";
     }
 
-    private void printHowToConnect(CacheDevice dev, SocketAddress bound, Path controlPath, long openMs) {
+    private void printHowToConnect(CacheDevice dev, Running r, Path controlPath, long openMs) {
+        SocketAddress bound = r.bound();
         String uri;
         String nbdClient;
         if (bound instanceof UnixDomainSocketAddress u) {
@@ -433,6 +485,9 @@ final class ServeCommand implements Callable<Integer> {
         p.line("  %s", nbdClient);
         p.line("  jdmcache status%s   (control socket %s)",
                 controlPath.equals(Control.find(null)) ? "" : " --control " + controlPath, controlPath);
+        if (r.metricsUrl() != null) {
+            p.line("  curl %s   (Prometheus metrics)", r.metricsUrl());
+        }
         p.line("Stop with Ctrl-C or SIGTERM: in-flight requests finish and the metadata is committed clean.");
     }
 

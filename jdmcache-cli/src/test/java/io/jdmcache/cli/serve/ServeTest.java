@@ -279,7 +279,7 @@ class ServeTest {
         need("nbdinfo", "qemu-io");
         Path sock = dir.resolve("nbd.sock");
         try (ServerProcess s = ServerProcess.start(dir, "--data-dir", "d", "--listen", "unix:" + sock,
-                "--read-only", "--export-name", "vol")) {
+                "--read-only", "--export-name", "vol", "--metrics-listen", "0")) {
             assertThat(s.uri).isEqualTo("nbd+unix:///vol?socket=" + sock);
             Run info = run(dir, "nbdinfo", s.uri);
             assertThat(info.rc()).as(info.out()).isZero();
@@ -290,6 +290,16 @@ class ServeTest {
             assertThat(write.out()).doesNotContain("wrote 4096/4096");
             Run read = run(dir, "qemu-io", "-r", "-f", "raw", "-c", "read -P 0 0 4096", s.uri);
             assertThat(read.out()).as(read.out()).contains("read 4096/4096").doesNotContain("verification failed");
+            // --metrics-listen PORT: Prometheus' /metrics on the loopback address, the read timed
+            String url = s.awaitOutput(java.util.regex.Pattern.compile("curl (http://127\\.0\\.0\\.1:\\d+/metrics)"));
+            java.net.http.HttpResponse<String> m = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(m.statusCode()).isEqualTo(200);
+            assertThat(m.body()).containsPattern("jdmcache_request_duration_seconds_count\\{op=\"read\",outcome=\""
+                            + "(hit|miss)\",volume=\"default\"} [1-9]")
+                    .contains("jdmcache_nbd_connections_accepted_total{volume=\"default\"}")
+                    .contains("jvm_memory_used_bytes{area=\"heap\"}");
             assertThat(s.terminate()).isZero();
         }
         assertThat(sock).as("the socket file is removed at stop").doesNotExist();
@@ -313,6 +323,13 @@ class ServeTest {
         Run spin = jdmcache("serve", "--data-dir", dir.resolve("d").toString(), "--busy-poll", "-5");
         assertThat(spin.rc()).isEqualTo(1);
         assertThat(spin.out()).contains("--busy-poll must be 0 to 1000000 microseconds").doesNotContain("Exception");
+        Run metricsPort = jdmcache("serve", "--data-dir", dir.resolve("d").toString(), "--metrics-listen", "99999");
+        assertThat(metricsPort.rc()).isEqualTo(1);
+        assertThat(metricsPort.out()).contains("--metrics-listen 99999: port 99999 is out of range")
+                .doesNotContain("Exception");
+        Run metricsUnix = jdmcache("serve", "--data-dir", dir.resolve("d").toString(), "--metrics-listen", "unix:/x");
+        assertThat(metricsUnix.rc()).isEqualTo(1);
+        assertThat(metricsUnix.out()).contains("--metrics-listen unix:/x: HOST:PORT expected");
         Run nobody = jdmcache("status", "--control", dir.resolve("none.sock").toString());
         assertThat(nobody.rc()).isEqualTo(1);
         assertThat(nobody.out()).contains("no server answers");

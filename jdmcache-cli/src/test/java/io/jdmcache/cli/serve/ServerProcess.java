@@ -20,12 +20,15 @@ final class ServerProcess implements AutoCloseable {
     final String uri;
     final int port;
     final Path stderr;
+    /** Every line serve printed on standard output so far. */
+    final List<String> stdout;
 
-    private ServerProcess(Process process, String uri, int port, Path stderr) {
+    private ServerProcess(Process process, String uri, int port, Path stderr, List<String> stdout) {
         this.process = process;
         this.uri = uri;
         this.port = port;
         this.stderr = stderr;
+        this.stdout = stdout;
     }
 
     /** Starts {@code jdmcache serve ARGS} in {@code dir} and waits until it accepts clients. */
@@ -58,13 +61,16 @@ final class ServerProcess implements AutoCloseable {
         Process p = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
         while ((line = out.readLine()) != null) {
+            lines.add(line);
             Matcher m = SERVING.matcher(line);
             if (m.find()) {
                 Thread drain = new Thread(() -> {
                     try {
-                        while (out.readLine() != null) {
-                            // keep the pipe open and empty
+                        String l;
+                        while ((l = out.readLine()) != null) {
+                            lines.add(l); // and keep the pipe open and empty
                         }
                     } catch (IOException ignored) {
                         // the process ended
@@ -72,11 +78,27 @@ final class ServerProcess implements AutoCloseable {
                 });
                 drain.setDaemon(true);
                 drain.start();
-                return new ServerProcess(p, m.group(1), m.group(2) == null ? -1 : Integer.parseInt(m.group(2)), err);
+                return new ServerProcess(p, m.group(1), m.group(2) == null ? -1 : Integer.parseInt(m.group(2)), err,
+                        lines);
             }
         }
         p.waitFor(30, TimeUnit.SECONDS);
         throw new IOException("serve did not start (rc " + p.exitValue() + "): " + Files.readString(err));
+    }
+
+    /** Waits for a line of standard output that {@code p} finds something in; returns the first group. */
+    String awaitOutput(Pattern p) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            for (String l : stdout) {
+                Matcher m = p.matcher(l);
+                if (m.find()) {
+                    return m.group(1);
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no line matching " + p + " on serve's stdout: " + stdout);
     }
 
     /** SIGTERM and the exit code. */
