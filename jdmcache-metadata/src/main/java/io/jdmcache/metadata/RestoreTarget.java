@@ -1,7 +1,5 @@
 package io.jdmcache.metadata;
 
-import java.io.IOException;
-
 /**
  * What a restore fills: {@link MetadataBuilder} (everything in memory first, any order) or
  * {@link StreamingMetadataBuilder} (written as it comes, cache blocks in ascending order).
@@ -20,9 +18,6 @@ public interface RestoreTarget {
 
     /** Marks discard blocks [from, to) discarded. */
     void setDiscarded(long from, long to);
-
-    /** Writes what was given (superblock last) to the device and flushes. */
-    void finish(boolean cleanShutdown) throws IOException;
 
     /** Thrown by a streaming target when the input leaves ascending order: restore falls back to memory. */
     final class OutOfOrderException extends RuntimeException {

@@ -187,7 +187,7 @@ public final class StreamingMetadataBuilder implements RestoreTarget {
         }
     }
 
-    @Override
+    /** Writes what was given (superblock last) to the device and flushes. */
     public void finish(boolean cleanShutdown) throws IOException {
         finishMappings();
         core.cacheBlocks = n;

@@ -60,7 +60,7 @@ public final class RestoreTool {
             // first as it comes, in bounded memory: cache_dump's order (ascending cache blocks)
             Progress progress = quiet ? Progress.start(null, "") : Progress.start(err, "Restoring");
             try (InputStream in = open(input, progress)) {
-                RestoreTarget t = XmlRestoreReader.readStreaming(in, version,
+                StreamingMetadataBuilder t = XmlRestoreReader.readStreaming(in, version,
                         (v, bs, n, p) -> new StreamingMetadataBuilder(dev, v, bs, n, p));
                 try {
                     t.finish(!omitCleanShutdown);

@@ -4,6 +4,7 @@ import io.jdmcache.metadata.Mapping;
 import io.jdmcache.metadata.MetadataBuilder;
 import io.jdmcache.metadata.PolicyInfo;
 import io.jdmcache.metadata.RestoreTarget;
+import io.jdmcache.metadata.StreamingMetadataBuilder;
 import io.jdmcache.tools.check.DuplicateFinder;
 import io.jdmcache.tools.check.SpillingDuplicateFinder;
 
@@ -71,7 +72,7 @@ public final class XmlRestoreReader {
     /** Makes the streaming target once the superblock line is known. */
     @FunctionalInterface
     public interface TargetFactory {
-        RestoreTarget create(int version, long dataBlockSize, long cacheBlocks, PolicyInfo policy)
+        StreamingMetadataBuilder create(int version, long dataBlockSize, long cacheBlocks, PolicyInfo policy)
                 throws IOException;
     }
 
@@ -91,7 +92,7 @@ public final class XmlRestoreReader {
      * do not ascend ends it with {@link RestoreTarget.OutOfOrderException}; the caller then uses {@link #read}.
      * The target is returned filled but not finished.
      */
-    public static RestoreTarget readStreaming(InputStream in, int version, TargetFactory factory)
+    public static StreamingMetadataBuilder readStreaming(InputStream in, int version, TargetFactory factory)
             throws IOException {
         XmlRestoreReader r = new XmlRestoreReader(version, factory);
         try {
@@ -101,7 +102,7 @@ public final class XmlRestoreReader {
                 r.spilled.close();
             }
         }
-        return r.builder;
+        return (StreamingMetadataBuilder) r.builder;
     }
 
     private void run(InputStream in) throws IOException {
@@ -540,7 +541,7 @@ public final class XmlRestoreReader {
     }
 
 
-    /** The in-memory builder seen as a target (finished by the caller, which writes it). */
+    /** The in-memory builder seen as a target (the caller writes it once the parse is over). */
     private record InMemory(MetadataBuilder b) implements RestoreTarget {
         @Override
         public long cacheBlocks() {
@@ -565,11 +566,6 @@ public final class XmlRestoreReader {
         @Override
         public void setDiscarded(long from, long to) {
             b.setDiscarded(from, to);
-        }
-
-        @Override
-        public void finish(boolean cleanShutdown) {
-            throw new UnsupportedOperationException("write the MetadataBuilder itself");
         }
     }
 }
