@@ -10,14 +10,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A test device around another one with a gate: once armed, the next flush (or write) blocks until the gate is
- * opened; later calls pass. {@link #entered} tells that a call is held at the gate.
+ * A test device around another one with a gate: once armed, the next flush, write or read (or, armed for all,
+ * every one) blocks until the gate is opened; later calls pass. {@link #entered} tells that a call is held at
+ * the gate.
  */
 final class GatedDevice implements BlockDevice {
-    enum Op { FLUSH, WRITE }
+    enum Op { FLUSH, WRITE, READ }
 
     private final BlockDevice inner;
     private volatile Op armed;
+    private volatile boolean everyCall;
     private final AtomicBoolean taken = new AtomicBoolean();
     final CountDownLatch entered = new CountDownLatch(1);
     private final CountDownLatch gate = new CountDownLatch(1);
@@ -31,6 +33,12 @@ final class GatedDevice implements BlockDevice {
         armed = op;
     }
 
+    /** Every call of this kind waits at the gate until it opens. */
+    void armAll(Op op) {
+        everyCall = true;
+        armed = op;
+    }
+
     /** Lets the held call (and every later one) through. */
     void open() {
         armed = null;
@@ -38,7 +46,7 @@ final class GatedDevice implements BlockDevice {
     }
 
     private void maybeWait(Op op) throws IOException {
-        if (armed == op && taken.compareAndSet(false, true)) {
+        if (armed == op && (everyCall || taken.compareAndSet(false, true))) {
             entered.countDown();
             try {
                 if (!gate.await(60, TimeUnit.SECONDS)) {
@@ -58,6 +66,7 @@ final class GatedDevice implements BlockDevice {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
+        maybeWait(Op.READ);
         inner.read(offset, dst);
     }
 

@@ -26,7 +26,8 @@ class MigrationWaitsTest {
 
     final MemoryBlockDevice md = new MemoryBlockDevice("md", 4 << 20);
     final GatedDevice cache = new GatedDevice(new MemoryBlockDevice("cache", (long) CACHE_BLOCKS * BLOCK));
-    final GatedDevice origin = new GatedDevice(new MemoryBlockDevice("origin", 64L * BLOCK));
+    final MemoryBlockDevice originData = new MemoryBlockDevice("origin", 64L * BLOCK);
+    final GatedDevice origin = new GatedDevice(originData);
     final AtomicLong now = new AtomicLong();
 
     /** Writeback smq over the rig, no threads (the test drives background work), always idle. */
@@ -221,13 +222,23 @@ class MigrationWaitsTest {
                 }, "promoter");
                 threads.add(promoter);
                 promoter.start();
-                ByteBuffer small = ByteBuffer.allocate(4096);
-                for (int i = 0; i < 500 && !cache.entered.await(10, TimeUnit.MILLISECONDS); i++) {
-                    d.read(40L * BLOCK, small.clear());
-                    now.addAndGet(10_000_000L);
-                    d.tick();
-                }
-                assertThat(cache.entered.getCount()).as("a promotion is copying").isZero();
+                // misses heat block 40 until its promotion is issued; the heater's last read may then wait for the
+                // block's lock, which the promotion holds while it copies: so it runs in a thread of its own
+                Thread heater = new Thread(() -> {
+                    ByteBuffer small = ByteBuffer.allocate(4096);
+                    try {
+                        for (int i = 0; i < 500 && cache.entered.getCount() > 0; i++) {
+                            d.read(40L * BLOCK, small.clear());
+                            now.addAndGet(10_000_000L);
+                            d.tick();
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "heater");
+                threads.add(heater);
+                heater.start();
+                assertThat(cache.entered.await(20, TimeUnit.SECONDS)).as("a promotion is copying").isTrue();
                 assertThat(flushReturns(d, threads)).as("the flush returned while the copy was held").isTrue();
                 cache.open();
                 promoter.join();
@@ -270,6 +281,87 @@ class MigrationWaitsTest {
                 d.read(3L * BLOCK, got);
                 assertThat(got.flip()).isEqualTo(filled(BLOCK, 7));
             } finally {
+                cache.open();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                }
+                d.close();
+            }
+        });
+    }
+
+    @Test
+    void aDemotedCacheBlockIsFreedOnlyAfterTheReadsThatFoundItMappedAreDone() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            List<Thread> threads = new ArrayList<>();
+            CacheDevice d = openManual();
+            try {
+                warm(d);
+                originData.write(40L * BLOCK, filled(BLOCK, 0xEE)); // what a later promotion would copy in
+                origin.arm(GatedDevice.Op.FLUSH);
+                Thread demoter = new Thread(() -> {
+                    try {
+                        while (origin.entered.getCount() > 0) {
+                            d.runBackgroundWork(1);
+                        }
+                        d.runBackgroundWork(0);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "demoter");
+                threads.add(demoter);
+                demoter.start();
+                ByteBuffer small = ByteBuffer.allocate(4096);
+                for (int i = 0; i < 500 && !origin.entered.await(10, TimeUnit.MILLISECONDS); i++) {
+                    d.read(40L * BLOCK, small.clear());
+                    now.addAndGet(10_000_000L);
+                    d.tick();
+                }
+                assertThat(origin.entered.getCount()).as("a demotion is committing").isZero();
+                // a read of every cached block, the one being demoted among them, held at the cache device
+                cache.armAll(GatedDevice.Op.READ);
+                ByteBuffer[] got = new ByteBuffer[CACHE_BLOCKS];
+                for (int b = 0; b < CACHE_BLOCKS; b++) {
+                    int me = b;
+                    got[b] = ByteBuffer.allocate(4096);
+                    Thread reader = new Thread(() -> {
+                        try {
+                            d.read((long) me * BLOCK, got[me]);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }, "reader-" + b);
+                    threads.add(reader);
+                    reader.start();
+                }
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (threads.stream().filter(t -> t.getName().startsWith("reader-"))
+                        .anyMatch(t -> t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING)
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                // the demotion's commit completes; its cache block must stay the demoted block's while a read of it
+                // is in flight, so the promotion that wanted room cannot have it yet
+                origin.open();
+                deadline = System.nanoTime() + 10_000_000_000L;
+                while (demoter.isAlive() && demoter.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                long promotions = d.promotions();
+                for (int i = 0; i < 20 && d.promotions() == promotions; i++) {
+                    d.read(40L * BLOCK, small.clear()); // a miss (once promoted, a read would wait at the gate)
+                    d.runBackgroundWork(1);
+                }
+                cache.open();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                }
+                for (int b = 0; b < CACHE_BLOCKS; b++) {
+                    assertThat(got[b].flip()).as("block " + b + " read back").isEqualTo(filled(4096, 1 + b));
+                }
+                assertThat(d.demotions()).isEqualTo(1);
+            } finally {
+                origin.open();
                 cache.open();
                 for (Thread t : threads) {
                     t.join(10_000);

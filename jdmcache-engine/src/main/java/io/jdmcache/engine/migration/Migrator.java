@@ -124,7 +124,11 @@ public final class Migrator {
             committer.commit();
             ok = true;
         } finally {
-            complete(w, ok);
+            // and only once the reads that found it mapped during the commit are done with it: the block's lock
+            // again, so that none is still reading the cache block when the policy frees it for another block
+            try (BlockLocks.Hold h = locks.exclusive(w.oblock())) {
+                complete(w, ok);
+            }
         }
         counters.demoted();
     }
