@@ -4,28 +4,45 @@ import java.util.Arrays;
 
 /**
  * A chained hash table from a block number to an entry index, threaded through an {@code int} chain array
- * (one per entry) with a quarter of a bucket per entry: the keys live in the owner's {@code long[]}, so the
- * table adds about 5 bytes per entry. Multiplicative (Fibonacci) hashing over a power-of-two bucket count.
+ * (one per entry) with a quarter of a bucket per entry: the keys live with the owner (a {@code long[]} or
+ * {@link PackedLongs}), so the table adds about 5 bytes per entry. Multiplicative (Fibonacci) hashing over a
+ * power-of-two bucket count.
  *
  * <p>Not thread-safe: used under the owning policy's lock.
  */
 final class BlockHashTable {
     private static final long GOLDEN_RATIO_64 = 0x61C8864680B583EBL;
 
+    /** The keys: one of the two is set. */
     private final long[] keys;
+    private final PackedLongs packed;
     private final int[] chain;
     private final int[] buckets;
     private final int shift;
 
     /** @param keys the key of each entry; only entries currently inserted are read */
     BlockHashTable(long[] keys) {
+        this(keys, null, keys.length);
+    }
+
+    /** @param keys the key of each entry; only entries currently inserted are read */
+    BlockHashTable(PackedLongs keys) {
+        this(null, keys, keys.size());
+    }
+
+    private BlockHashTable(long[] keys, PackedLongs packed, int entries) {
         this.keys = keys;
-        this.chain = new int[keys.length];
-        int nrBuckets = Integer.highestOneBit(Math.max(keys.length / 4, 16) - 1) << 1;
+        this.packed = packed;
+        this.chain = new int[entries];
+        int nrBuckets = Integer.highestOneBit(Math.max(entries / 4, 16) - 1) << 1;
         this.buckets = new int[nrBuckets];
         this.shift = 64 - Integer.numberOfTrailingZeros(nrBuckets);
         Arrays.fill(buckets, Links.NULL);
         Arrays.fill(chain, Links.NULL);
+    }
+
+    private long key(int e) {
+        return keys != null ? keys[e] : packed.get(e);
     }
 
     private int bucket(long key) {
@@ -35,7 +52,7 @@ final class BlockHashTable {
     /** The entry with this key, or {@link Links#NULL}; no side effect. */
     int find(long key) {
         for (int e = buckets[bucket(key)]; e != Links.NULL; e = chain[e]) {
-            if (keys[e] == key) {
+            if (key(e) == key) {
                 return e;
             }
         }
@@ -47,7 +64,7 @@ final class BlockHashTable {
         int b = bucket(key);
         int prev = Links.NULL;
         for (int e = buckets[b]; e != Links.NULL; e = chain[e]) {
-            if (keys[e] == key) {
+            if (key(e) == key) {
                 if (prev != Links.NULL) {
                     chain[prev] = chain[e];
                     chain[e] = buckets[b];
@@ -62,14 +79,14 @@ final class BlockHashTable {
 
     /** Inserts entry {@code e} under its current key, which must not be present. */
     void insert(int e) {
-        int b = bucket(keys[e]);
+        int b = bucket(key(e));
         chain[e] = buckets[b];
         buckets[b] = e;
     }
 
     /** Removes entry {@code e} (under its current key); no-op if absent. */
     void remove(int e) {
-        int b = bucket(keys[e]);
+        int b = bucket(key(e));
         int prev = Links.NULL;
         for (int x = buckets[b]; x != Links.NULL; x = chain[x]) {
             if (x == e) {

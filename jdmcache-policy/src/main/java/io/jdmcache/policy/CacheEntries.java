@@ -6,29 +6,34 @@ package io.jdmcache.policy;
  * kept in a list threaded through the shared {@link Links} (a block is never in a queue while free), and
  * handed out lowest block first.
  *
- * <p>Flags: {@link #ALLOCATED} (not free), {@link #MAPPED} (in the mapping table), {@link #DIRTY},
- * {@link #PENDING} (background work in flight: the block is out of its queue).
+ * <p>Flags, four bits a block: {@link #MAPPED} (in the mapping table), {@link #DIRTY}, {@link #PENDING}
+ * (background work in flight: the block is out of its queue, or reserved by a promotion), and the cache
+ * queues' {@link #testAndSetHit hit bit} (hit this period). {@link #ALLOCATED} (not free) is not stored: a
+ * block in use is mapped or reserved, so it is either flag.
  *
  * <p>Not thread-safe: used under the owning policy's lock.
  */
 final class CacheEntries {
-    static final byte ALLOCATED = 1;
-    static final byte MAPPED = 2;
-    static final byte DIRTY = 4;
-    static final byte PENDING = 8;
+    static final byte MAPPED = 1;
+    static final byte DIRTY = 2;
+    static final byte PENDING = 4;
+    private static final byte HIT = 8;
+    /** Not free: mapped, or reserved by a promotion (which is pending). */
+    static final byte ALLOCATED = MAPPED | PENDING;
 
     private final int nrBlocks;
-    private final long[] oblock;
+    private final PackedLongs oblock;
+    /** Four flag bits per block, two blocks a byte (block {@code c} in the low nibble when {@code c} is even). */
     private final byte[] flags;
     private final BlockHashTable table;
     private final LevelLists free;
     private int allocated;
     private int dirty;
 
-    CacheEntries(Links links, int nrBlocks) {
+    CacheEntries(Links links, int nrBlocks, long originBlocks) {
         this.nrBlocks = nrBlocks;
-        this.oblock = new long[nrBlocks];
-        this.flags = new byte[nrBlocks];
+        this.oblock = new PackedLongs(nrBlocks, originBlocks);
+        this.flags = new byte[(nrBlocks + 1) >>> 1];
         this.table = new BlockHashTable(oblock);
         this.free = new LevelLists(links, 1);
         for (int c = 0; c < nrBlocks; c++) {
@@ -56,7 +61,7 @@ final class CacheEntries {
     int allocate() {
         int c = free.popHead(0);
         if (c != Links.NULL) {
-            flags[c] = ALLOCATED;
+            setFlags(c, 0); // the caller marks it pending (reserved) or maps it at once
             allocated++;
         }
         return c;
@@ -65,7 +70,7 @@ final class CacheEntries {
     /** Takes a particular free block. */
     void allocate(int c) {
         free.remove(0, c);
-        flags[c] = ALLOCATED;
+        setFlags(c, 0); // mapped by the caller at once
         allocated++;
     }
 
@@ -74,23 +79,23 @@ final class CacheEntries {
         if (has(c, DIRTY)) {
             dirty--;
         }
-        flags[c] = 0;
-        oblock[c] = 0;
+        setFlags(c, 0);
+        oblock.set(c, 0);
         allocated--;
         free.addTail(0, c);
     }
 
     /** Enters {@code c -> ob} into the mapping table. */
     void map(int c, long ob) {
-        oblock[c] = ob;
-        flags[c] |= MAPPED;
+        oblock.set(c, ob);
+        set(c, MAPPED);
         table.insert(c);
     }
 
     /** Removes {@code c} from the mapping table. */
     void unmap(int c) {
         table.remove(c);
-        flags[c] &= ~MAPPED;
+        clear(c, MAPPED);
     }
 
     /** The block mapped to {@code ob}, or {@link Links#NULL}; no side effect. */
@@ -104,19 +109,28 @@ final class CacheEntries {
     }
 
     long oblock(int c) {
-        return oblock[c];
+        return oblock.get(c);
+    }
+
+    private int flagsOf(int c) {
+        return (flags[c >>> 1] >>> ((c & 1) << 2)) & 0xf;
+    }
+
+    private void setFlags(int c, int f) {
+        int shift = (c & 1) << 2;
+        flags[c >>> 1] = (byte) ((flags[c >>> 1] & ~(0xf << shift)) | f << shift);
     }
 
     boolean has(int c, byte flag) {
-        return (flags[c] & flag) != 0;
+        return (flagsOf(c) & flag) != 0;
     }
 
     void set(int c, byte flag) {
-        flags[c] |= flag;
+        setFlags(c, flagsOf(c) | flag);
     }
 
     void clear(int c, byte flag) {
-        flags[c] &= ~flag;
+        setFlags(c, flagsOf(c) & ~flag);
     }
 
     void setDirty(int c, boolean d) {
@@ -125,15 +139,37 @@ final class CacheEntries {
             return;
         }
         if (d) {
-            flags[c] |= DIRTY;
+            set(c, DIRTY);
             dirty++;
         } else {
-            flags[c] &= ~DIRTY;
+            clear(c, DIRTY);
             dirty--;
         }
     }
 
+    /** Sets the hit bit of {@code c} and returns whether it was set already. */
+    boolean testAndSetHit(int c) {
+        int f = flagsOf(c);
+        if ((f & HIT) != 0) {
+            return true;
+        }
+        setFlags(c, f | HIT);
+        return false;
+    }
+
+    void clearHit(int c) {
+        clear(c, HIT);
+    }
+
+    /** Clears every block's hit bit. */
+    void clearAllHits() {
+        byte keep = (byte) ~(HIT | HIT << 4);
+        for (int i = 0; i < flags.length; i++) {
+            flags[i] &= keep;
+        }
+    }
+
     long bytes() {
-        return 8L * oblock.length + flags.length + table.bytes();
+        return oblock.bytes() + flags.length + table.bytes();
     }
 }

@@ -2,14 +2,14 @@ package io.jdmcache.policy;
 
 /**
  * smq's cache queues: a clean and a dirty 64-level {@link MultiQueue} over the cache entries, each aged by
- * two generations of sentinels per level, plus the per-block "hit counted this period" bits.
+ * two generations of sentinels per level, and the per-block "hit counted this period" bits.
  *
  * <p>Sentinels: entries {@code cacheBlocks .. cacheBlocks + 255} of the shared {@link Links}; per level, one
  * write-back sentinel of each generation in the dirty queue and one demote sentinel of each generation in
  * the clean queue. Rotating a generation moves its sentinels to the back of their levels, so in every level
  * the order is: entries untouched for over a period, the older sentinel, entries from the last period, the
  * newer sentinel, the newest entries. "Peeking without crossing sentinels" therefore finds only entries
- * untouched for a full period.
+ * untouched for a full period. The per-block hit bits live with the {@link CacheEntries}' flags.
  *
  * <p>Not thread-safe: used under the owning policy's lock.
  */
@@ -21,16 +21,16 @@ final class CacheQueues {
     private final int base;
     private final MultiQueue clean;
     private final MultiQueue dirty;
-    private final HitBits hitBits;
+    private final CacheEntries entries;
     private boolean currentWriteback;
     private boolean currentDemote;
 
-    CacheQueues(Links links, int cacheBlocks) {
+    CacheQueues(Links links, CacheEntries entries, int cacheBlocks) {
         this.links = links;
         this.base = cacheBlocks;
         this.clean = new MultiQueue(links, NR_LEVELS, 0, 0);
         this.dirty = new MultiQueue(links, NR_LEVELS, 0, 0);
-        this.hitBits = new HitBits(cacheBlocks);
+        this.entries = entries;
         for (int level = 0; level < NR_LEVELS; level++) {
             for (int k = 0; k < 4; k++) {
                 links.level[base + k * NR_LEVELS + level] = (byte) level;
@@ -101,7 +101,7 @@ final class CacheQueues {
      * same period change nothing.
      */
     void hit(int c, boolean isDirty) {
-        if (hitBits.testAndSet(c)) {
+        if (entries.testAndSetHit(c)) {
             return;
         }
         if (!isDirty) {
@@ -114,7 +114,7 @@ final class CacheQueues {
 
     /** Forgets that {@code c} was hit this period (the block is being reused). */
     void forgetHit(int c) {
-        hitBits.clear(c);
+        entries.clearHit(c);
     }
 
     /** The demotion candidate: the oldest clean block in the lower half of the levels, or {@link Links#NULL}. */
@@ -141,12 +141,12 @@ final class CacheQueues {
 
     /** Ends a cache period: hits count again, and both queues are re-balanced. */
     void endPeriod() {
-        hitBits.clearAll();
+        entries.clearAllHits();
         dirty.redistribute();
         clean.redistribute();
     }
 
     long bytes() {
-        return hitBits.bytes();
+        return 0; // the links are counted by their owner, the hit bits by the entries
     }
 }

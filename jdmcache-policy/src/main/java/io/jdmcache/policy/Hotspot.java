@@ -18,7 +18,7 @@ final class Hotspot {
 
     private final int nrBlocks;
     private final long cacheBlocksPerHotspotBlock;
-    private final long[] region;
+    private final PackedLongs region;
     private final Links links;
     private final MultiQueue queue;
     private final BlockHashTable table;
@@ -35,7 +35,7 @@ final class Hotspot {
         }
         this.nrBlocks = (int) nr;
         this.cacheBlocksPerHotspotBlock = perBlock;
-        this.region = new long[nrBlocks];
+        this.region = new PackedLongs(nrBlocks, originBlocks / perBlock + 1);
         this.links = new Links(nrBlocks, 0);
         long inTop = Math.min(nrBlocks / NR_LEVELS, cacheBlocks / perBlock);
         this.queue = new MultiQueue(links, NR_LEVELS, NR_TOP_LEVELS, (int) inTop);
@@ -73,7 +73,7 @@ final class Hotspot {
             table.remove(e);
             hitBits.clear(e);
         }
-        region[e] = hb;
+        region.set(e, hb);
         queue.push(e);
         table.insert(e);
         return links.level[e];
@@ -100,6 +100,6 @@ final class Hotspot {
     }
 
     long bytes() {
-        return 8L * region.length + links.bytes() + table.bytes() + hitBits.bytes();
+        return region.bytes() + links.bytes() + table.bytes() + hitBits.bytes();
     }
 }

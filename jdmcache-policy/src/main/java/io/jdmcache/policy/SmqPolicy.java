@@ -81,8 +81,8 @@ final class SmqPolicy implements CachePolicy {
         this.originBlocks = originBlocks;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.links = new Links(cacheBlocks, CacheQueues.NR_SENTINELS);
-        this.entries = new CacheEntries(links, cacheBlocks);
-        this.queues = new CacheQueues(links, cacheBlocks);
+        this.entries = new CacheEntries(links, cacheBlocks, originBlocks);
+        this.queues = new CacheQueues(links, entries, cacheBlocks);
         this.hotspot = new Hotspot(cacheBlocks, originBlocks);
         this.tracker = new BackgroundTracker(MAX_BACKGROUND_WORK);
         this.migrationsAllowed = type.mayMigrate();
