@@ -4,9 +4,9 @@ import io.jdmcache.engine.CacheConfig;
 import io.jdmcache.engine.CacheDevice;
 import io.jdmcache.engine.CacheMode;
 import io.jdmcache.engine.EngineOptions;
+import io.jdmcache.metadata.MetadataOptions;
 import io.jdmcache.pdata.io.BlockDevice;
 import io.jdmcache.pdata.io.FileBlockDevice;
-import io.jdmcache.pdata.io.MemoryBlockDevice;
 import io.jdmcache.policy.MemoryFootprint;
 
 import java.io.IOException;
@@ -23,11 +23,16 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * End-to-end figures for the engine (run by hand, not a test):
  * <ol>
- *   <li>hot-set throughput: 4 KiB random reads from 8 threads over a hot set that fits in the cache, through a
- *       warm cache (writeback, smq) vs the bare origin vs the bare cache device. The origin is a file behind a
- *       {@link SlowDevice} (5 ms per request, 100 MB/s, one request at a time); the cache is a plain file;</li>
- *   <li>RAM per cache block with 10,000,000 cache blocks: heap growth of an opened engine (policy, locks,
- *       discard bits), with the policy's own accounting beside it.</li>
+ *   <li>hot-set throughput: 4 KiB random reads, then 4 KiB random writes, from 8 threads over a hot set that
+ *       fits in the cache, through a warm cache (writeback, smq: the writes hit cached blocks) vs the bare cache
+ *       device (the same I/O on the cache file) vs the bare origin (reads). The origin is a file behind a
+ *       {@link SlowDevice} (5 ms per request, 100 MB/s, one request at a time); the cache is a plain file.
+ *       Both ratios to the bare cache device are printed;</li>
+ *   <li>RAM per cache block with 10,000,000 cache blocks: heap growth of an opened engine, and the part of it
+ *       that is mapping, policy and dirty/discard state (the growth less the metadata's block cache, a fixed
+ *       {@value MetadataOptions#DEFAULT_CACHE_BLOCKS} blocks of 4 KiB whatever the cache's size), with the
+ *       policy's own accounting beside it. Run with the parallel collector, which (unlike G1's humongous
+ *       regions) does not round large arrays up to a region.</li>
  * </ol>
  * Usage: {@code EngineBench [seconds per run] [directory for the files]}.
  */
@@ -40,7 +45,7 @@ public final class EngineBench {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
         Path dir = args.length > 1 ? Path.of(args[1]) : Files.createTempDirectory("jdmcache-bench");
         hotSet(seconds, dir);
-        ramPerBlock();
+        ramPerBlock(dir);
     }
 
     static Path file(Path dir, String name, long size) throws IOException {
@@ -62,6 +67,7 @@ public final class EngineBench {
         BlockDevice originDev = slow(FileBlockDevice.open(origin, false));
         CacheConfig cfg = CacheConfig.parse(md + " " + cache + " " + origin + " " + BLOCK / 512 + " 1 writeback smq 0");
         double cached;
+        double cachedWrites;
         String status;
         try (CacheDevice d = CacheDevice.open(cfg, FileBlockDevice.open(md, false), FileBlockDevice.open(cache, false),
                 originDev, EngineOptions.DEFAULTS)) {
@@ -72,28 +78,36 @@ public final class EngineBench {
                 d.write(off, block);
             }
             d.flush();
-            run("warm-up", d, hotBytes, 1);
-            cached = run("through the cache (warm)", d, hotBytes, seconds);
+            run("warm-up", d, hotBytes, 1, false);
+            cached = run("reads through the cache (warm)", d, hotBytes, seconds, false);
+            run("warm-up", d, hotBytes, 1, true);
+            d.flush(); // each write run starts with the page cache clean
+            cachedWrites = run("writes through the cache (hits)", d, hotBytes, seconds, true);
             status = d.status();
         }
         System.out.println("  status: " + status);
         double bareCache;
+        double bareCacheWrites;
         try (BlockDevice c = FileBlockDevice.open(cache, false)) {
-            bareCache = run("bare cache device", c, hotBytes, seconds);
+            bareCache = run("reads of the bare cache device", c, hotBytes, seconds, false);
+            run("warm-up", c, hotBytes, 1, true);
+            c.flush();
+            bareCacheWrites = run("writes to the bare cache device", c, hotBytes, seconds, true);
         }
         double bareOrigin;
         try (BlockDevice o = slow(FileBlockDevice.open(origin, false))) {
-            bareOrigin = run("bare origin (5 ms, 100 MB/s)", o, hotBytes, Math.min(seconds, 3));
+            bareOrigin = run("reads of the bare origin (5 ms, 100 MB/s)", o, hotBytes, Math.min(seconds, 3), false);
         }
-        System.out.printf(Locale.ROOT, "  cache/bare-cache %.0f%%, cache/bare-origin %.0fx%n",
-                100 * cached / bareCache, cached / bareOrigin);
+        System.out.printf(Locale.ROOT, "  reads: cache/bare-cache %.2f, cache/bare-origin %.0fx; "
+                + "writes: cache/bare-cache %.2f%n", cached / bareCache, cached / bareOrigin,
+                cachedWrites / bareCacheWrites);
     }
 
     static BlockDevice slow(BlockDevice d) {
         return new SlowDevice(d, 5_000_000L, 100_000_000L, 1);
     }
 
-    static double run(String what, BlockDevice d, long span, double seconds) throws Exception {
+    static double run(String what, BlockDevice d, long span, double seconds, boolean write) throws Exception {
         LongAdder ops = new LongAdder();
         long end = System.nanoTime() + (long) (seconds * 1e9);
         List<Thread> ts = new ArrayList<>();
@@ -108,7 +122,11 @@ public final class EngineBench {
                     while (System.nanoTime() < end) {
                         long t0 = System.nanoTime();
                         b.clear();
-                        d.read(r.nextLong(span / IO) * IO, b);
+                        if (write) {
+                            d.write(r.nextLong(span / IO) * IO, b);
+                        } else {
+                            d.read(r.nextLong(span / IO) * IO, b);
+                        }
                         maxLatency[me] = Math.max(maxLatency[me], System.nanoTime() - t0);
                         ops.increment();
                     }
@@ -132,7 +150,7 @@ public final class EngineBench {
         for (long m : maxLatency) {
             max = Math.max(max, m);
         }
-        System.out.printf(Locale.ROOT, "%-32s %10.0f IOPS %8.1f MiB/s  mean %7.1f us  max %8.1f us%n", what, iops,
+        System.out.printf(Locale.ROOT, "%-42s %10.0f IOPS %8.1f MiB/s  mean %7.1f us  max %8.1f us%n", what, iops,
                 iops * IO / (1 << 20), THREADS * 1e6 / iops, max / 1e3);
         return iops;
     }
@@ -178,43 +196,28 @@ public final class EngineBench {
         return rt.totalMemory() - rt.freeMemory();
     }
 
-    static void ramPerBlock() throws IOException {
+    static void ramPerBlock(Path dir) throws IOException {
         int blocks = 10_000_000;
         long bs = 32 * 1024;
-        MemoryBlockDevice md = new MemoryBlockDevice("md", 512L << 20);
+        Path mdFile = file(dir, "md-ram", 512L << 20); // a sparse file: the metadata's pages are not on the heap
         BlockDevice cache = nullDevice("cache", blocks * bs);
         BlockDevice origin = nullDevice("origin", 10L * blocks * bs);
         CacheConfig cfg = CacheConfig.parse("md cache origin 64 1 writeback smq 0");
+        BlockDevice md = FileBlockDevice.open(mdFile, false);
         long before = usedHeap();
         CacheDevice d = CacheDevice.open(cfg, md, cache, origin,
                 new EngineOptions(2, 1_000_000_000L, 1_000_000_000L, System::nanoTime, false));
         long after = usedHeap();
         MemoryFootprint f = d.policy().memoryFootprint();
-        // the metadata device is in memory here: subtract what its pages hold
-        long mdPages = countPages(md);
         d.abandon();
-        long engine = after - before - mdPages;
+        Files.deleteIfExists(mdFile);
+        long engine = after - before;
+        long blockCache = (long) MetadataOptions.DEFAULT_CACHE_BLOCKS * 4096;
         System.out.printf(Locale.ROOT, "RAM, %,d cache blocks (origin 10x): engine heap %.1f MiB = %.1f B per cache "
-                        + "block (metadata device pages in memory excluded: %.1f MiB); policy accounts %.1f B per "
-                        + "block (cache entries %.1f, hotspot %.1f)%n",
-                blocks, engine / 1048576.0, (double) engine / blocks, mdPages / 1048576.0,
-                f.totalBytesPerCacheBlock(), f.cacheBytesPerBlock(), f.hotspotBytesPerCacheBlock());
-    }
-
-    static long countPages(MemoryBlockDevice md) throws IOException {
-        long n = 0;
-        ByteBuffer b = ByteBuffer.allocate(4096);
-        for (long off = 0; off < md.size(); off += 4096) {
-            b.clear();
-            md.read(off, b);
-            byte[] a = b.array();
-            for (byte x : a) {
-                if (x != 0) {
-                    n += 4096;
-                    break;
-                }
-            }
-        }
-        return n;
+                        + "block; mapping, policy and dirty/discard state %.1f B per cache block (the heap less the "
+                        + "metadata's block cache, %d MiB whatever the size); policy accounts %.1f B per block "
+                        + "(cache entries %.1f, hotspot %.1f)%n",
+                blocks, engine / 1048576.0, (double) engine / blocks, (double) (engine - blockCache) / blocks,
+                blockCache >> 20, f.totalBytesPerCacheBlock(), f.cacheBytesPerBlock(), f.hotspotBytesPerCacheBlock());
     }
 }
