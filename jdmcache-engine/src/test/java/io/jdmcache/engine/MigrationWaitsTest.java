@@ -44,6 +44,28 @@ class MigrationWaitsTest {
         return b.flip();
     }
 
+    /**
+     * Heats block 40 with misses, a virtual 10 ms and a tick apart, until {@code until} opens, in a thread of its
+     * own: the heater's last read may wait for the block's lock (a promotion copying it) and its last tick for a
+     * commit the test holds, so the test's thread must not be the one doing it.
+     */
+    void heat(CacheDevice d, java.util.concurrent.CountDownLatch until, List<Thread> threads) {
+        Thread heater = new Thread(() -> {
+            ByteBuffer small = ByteBuffer.allocate(4096);
+            try {
+                for (int i = 0; i < 500 && until.getCount() > 0; i++) {
+                    d.read(40L * BLOCK, small.clear());
+                    now.addAndGet(10_000_000L);
+                    d.tick();
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, "heater");
+        threads.add(heater);
+        heater.start();
+    }
+
     /** Blocks 0..3 cached and clean, the mappings committed. */
     static void warm(CacheDevice d) throws IOException {
         for (int b = 0; b < CACHE_BLOCKS; b++) {
@@ -76,13 +98,8 @@ class MigrationWaitsTest {
                 threads.add(demoter);
                 demoter.start();
                 // misses on a block not cached heat it; with the cache full, its promotion needs a demotion first
-                ByteBuffer small = ByteBuffer.allocate(4096);
-                for (int i = 0; i < 500 && !origin.entered.await(10, TimeUnit.MILLISECONDS); i++) {
-                    d.read(40L * BLOCK, small.clear());
-                    now.addAndGet(10_000_000L);
-                    d.tick();
-                }
-                assertThat(origin.entered.getCount()).as("a demotion is committing").isZero();
+                heat(d, origin.entered, threads);
+                assertThat(origin.entered.await(20, TimeUnit.SECONDS)).as("a demotion is committing").isTrue();
 
                 // one write to each cached block: the one whose block is being demoted must wait
                 Thread[] writers = new Thread[CACHE_BLOCKS];
@@ -100,15 +117,20 @@ class MigrationWaitsTest {
                     threads.add(writers[b]);
                     writers[b].start();
                 }
-                int waiting = -1;
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (java.util.Arrays.stream(writers).filter(Thread::isAlive).count() > 1
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                Thread.sleep(50); // the last one had its chance too
+                List<Integer> alive = new ArrayList<>();
                 for (int b = 0; b < CACHE_BLOCKS; b++) {
-                    writers[b].join(2000);
                     if (writers[b].isAlive()) {
-                        assertThat(waiting).as("only one block is being demoted").isEqualTo(-1);
-                        waiting = b;
+                        alive.add(b);
                     }
                 }
-                assertThat(waiting).as("the write to the block being demoted has to wait").isNotEqualTo(-1);
+                assertThat(alive).as("the write to the block being demoted, and only it, has to wait").hasSize(1);
+                int waiting = alive.get(0);
                 // it sleeps until the demotion completes: always WAITING (no timed park, no yield loop)
                 for (int k = 0; k < 50; k++) {
                     assertThat(writers[waiting].getState()).as("sample " + k).isEqualTo(Thread.State.WAITING);
@@ -222,22 +244,7 @@ class MigrationWaitsTest {
                 }, "promoter");
                 threads.add(promoter);
                 promoter.start();
-                // misses heat block 40 until its promotion is issued; the heater's last read may then wait for the
-                // block's lock, which the promotion holds while it copies: so it runs in a thread of its own
-                Thread heater = new Thread(() -> {
-                    ByteBuffer small = ByteBuffer.allocate(4096);
-                    try {
-                        for (int i = 0; i < 500 && cache.entered.getCount() > 0; i++) {
-                            d.read(40L * BLOCK, small.clear());
-                            now.addAndGet(10_000_000L);
-                            d.tick();
-                        }
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }, "heater");
-                threads.add(heater);
-                heater.start();
+                heat(d, cache.entered, threads);
                 assertThat(cache.entered.await(20, TimeUnit.SECONDS)).as("a promotion is copying").isTrue();
                 assertThat(flushReturns(d, threads)).as("the flush returned while the copy was held").isTrue();
                 cache.open();
@@ -311,13 +318,9 @@ class MigrationWaitsTest {
                 }, "demoter");
                 threads.add(demoter);
                 demoter.start();
+                heat(d, origin.entered, threads);
+                assertThat(origin.entered.await(20, TimeUnit.SECONDS)).as("a demotion is committing").isTrue();
                 ByteBuffer small = ByteBuffer.allocate(4096);
-                for (int i = 0; i < 500 && !origin.entered.await(10, TimeUnit.MILLISECONDS); i++) {
-                    d.read(40L * BLOCK, small.clear());
-                    now.addAndGet(10_000_000L);
-                    d.tick();
-                }
-                assertThat(origin.entered.getCount()).as("a demotion is committing").isZero();
                 // a read of every cached block, the one being demoted among them, held at the cache device
                 cache.armAll(GatedDevice.Op.READ);
                 ByteBuffer[] got = new ByteBuffer[CACHE_BLOCKS];
