@@ -72,30 +72,15 @@ public final class RestoreTool {
             } catch (RestoreTarget.OutOfOrderException e) {
                 progress.finish(); // another order: parse again into memory, below
             } catch (XmlInputException e) {
-                progress.finish();
-                err.println(input + (e.line() > 0 ? ":" + e.line() : "") + ": " + e.getMessage());
-                zeroSuperblock(dev, output, err);
-                return 1;
+                return failed(progress, dev, output, err, input + (e.line() > 0 ? ":" + e.line() : "") + ": "
+                        + e.getMessage());
             } catch (UncheckedIOException e) {
-                progress.finish();
-                err.println(output + ": cannot write the metadata: " + e.getCause().getMessage());
-                zeroSuperblock(dev, output, err);
-                return 1;
-            } catch (MetadataException e) {
-                progress.finish();
-                err.println(output + ": cannot write the metadata: " + e.getMessage());
-                zeroSuperblock(dev, output, err);
-                return 1;
+                return failed(progress, dev, output, err, output + ": cannot write the metadata: "
+                        + e.getCause().getMessage());
+            } catch (MetadataException | RuntimeException e) {
+                return failed(progress, dev, output, err, output + ": cannot write the metadata: " + e.getMessage());
             } catch (IOException e) {
-                progress.finish();
-                err.println(input + ": cannot read the input: " + DumpTool.reason(e));
-                zeroSuperblock(dev, output, err);
-                return 1;
-            } catch (RuntimeException e) {
-                progress.finish();
-                err.println(output + ": cannot write the metadata: " + e.getMessage());
-                zeroSuperblock(dev, output, err);
-                return 1;
+                return failed(progress, dev, output, err, input + ": cannot read the input: " + DumpTool.reason(e));
             }
             return inMemory(input, output, dev, version, omitCleanShutdown, quiet, err);
         } catch (InputFiles.Unusable e) {
@@ -107,6 +92,14 @@ public final class RestoreTool {
         }
     }
 
+    /** Ends a failed restore: the progress bar, the message, the output's superblock zeroed; exit code 1. */
+    private static int failed(Progress progress, FileBlockDevice dev, Path output, PrintStream err, String message) {
+        progress.finish();
+        err.println(message);
+        zeroSuperblock(dev, output, err);
+        return 1;
+    }
+
     /** Input in another order: everything parsed into flat arrays first (12 bytes a cache block), then written. */
     private static int inMemory(Path input, Path output, FileBlockDevice dev, int version, boolean omitCleanShutdown,
                                 boolean quiet, PrintStream err) {
@@ -115,15 +108,10 @@ public final class RestoreTool {
         try (InputStream in = open(input, progress)) {
             b = XmlRestoreReader.read(in, version);
         } catch (XmlInputException e) {
-            progress.finish();
-            err.println(input + (e.line() > 0 ? ":" + e.line() : "") + ": " + e.getMessage());
-            zeroSuperblock(dev, output, err);
-            return 1;
+            return failed(progress, dev, output, err, input + (e.line() > 0 ? ":" + e.line() : "") + ": "
+                    + e.getMessage());
         } catch (IOException e) {
-            progress.finish();
-            err.println(input + ": cannot read the input: " + DumpTool.reason(e));
-            zeroSuperblock(dev, output, err);
-            return 1;
+            return failed(progress, dev, output, err, input + ": cannot read the input: " + DumpTool.reason(e));
         }
         progress.finish();
         try {
