@@ -10,6 +10,8 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -73,6 +75,18 @@ public final class NbdOriginDevice implements BlockDevice {
         }
     }
 
+    /** Granule of the map of ranges known to read as zeroes. */
+    static final int GRAIN = 1 << 20;
+    /** How much block status is asked for at once when a read meets granules not known yet. */
+    static final long WINDOW = 256L << 20;
+    // granules whose allocation is known, and those of them known to read as zeroes (from BLOCK_STATUS)
+    private final long[] known;
+    private final long[] zero;
+    private final Object mapLock = new Object();
+    /** Writes started: a block-status answer is used only if no write started while it was asked. */
+    private final java.util.concurrent.atomic.AtomicLong writesStarted = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong zeroReads = new java.util.concurrent.atomic.AtomicLong();
+
     /** The devices open now, by the name they were opened with (for front ends that only have the name). */
     private static final ConcurrentHashMap<String, NbdOriginDevice> OPEN = new ConcurrentHashMap<>();
 
@@ -82,6 +96,9 @@ public final class NbdOriginDevice implements BlockDevice {
         this.client = client;
         this.size = client.size();
         this.readOnly = client.isReadOnly();
+        int words = client.canBlockStatus() ? (int) (((size + GRAIN - 1) / GRAIN + 63) / 64) : 0;
+        this.known = new long[words];
+        this.zero = new long[words];
     }
 
     /** Connects to the export at {@code uri} (fails if it cannot be reached now). */
@@ -147,6 +164,13 @@ public final class NbdOriginDevice implements BlockDevice {
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         BlockDevice.checkRange(this, offset, dst.remaining(), size);
+        if (dst.hasRemaining() && readsAsZeroes(offset, dst.remaining())) {
+            zeroReads.incrementAndGet();
+            while (dst.hasRemaining()) {
+                dst.put((byte) 0);
+            }
+            return;
+        }
         int pos = dst.position();
         call(c -> {
             ByteBuffer d = dst.duplicate().position(pos);
@@ -164,6 +188,7 @@ public final class NbdOriginDevice implements BlockDevice {
         int len = src.remaining();
         byte[] copy = new byte[len];
         src.duplicate().position(pos).get(copy);
+        written(offset, len);
         Unflushed u = remember(offset, copy, 0);
         try {
             call(c -> {
@@ -182,6 +207,7 @@ public final class NbdOriginDevice implements BlockDevice {
     public void writeZeroes(long offset, long length) throws IOException {
         checkWritable();
         BlockDevice.checkRange(this, offset, length, size);
+        written(offset, length);
         Unflushed u = remember(offset, null, length);
         try {
             call(c -> {
@@ -201,6 +227,7 @@ public final class NbdOriginDevice implements BlockDevice {
             return;
         }
         BlockDevice.checkRange(this, offset, length, size);
+        written(offset, length);
         call(c -> {
             c.trim(offset, length);
             return null;
@@ -496,6 +523,111 @@ public final class NbdOriginDevice implements BlockDevice {
                 it.remove();
             }
         }
+    }
+
+    // ---------------------------------------------------------------- ranges known to read as zeroes
+
+    /**
+     * Whether {@code [offset, offset+length)} is known to read as zeroes: the server said so (BLOCK_STATUS,
+     * {@code base:allocation}) for every whole granule of it, and nothing was written there since through this
+     * device. That is safe because a cache's origin is written by the cache only. Granules not known yet are
+     * asked about, a window at a time; any failure just means "not known" (the data is then read).
+     */
+    private boolean readsAsZeroes(long offset, long length) {
+        if (known.length == 0) {
+            return false;
+        }
+        long g0 = offset / GRAIN;
+        long g1 = (offset + length - 1) / GRAIN;
+        synchronized (mapLock) {
+            boolean allKnown = true;
+            for (long g = g0; g <= g1; g++) {
+                if (!bit(known, g)) {
+                    allKnown = false;
+                } else if (!bit(zero, g)) {
+                    return false;
+                }
+            }
+            if (allKnown) {
+                return true;
+            }
+        }
+        learn(g0 * GRAIN);
+        synchronized (mapLock) {
+            for (long g = g0; g <= g1; g++) {
+                if (!bit(known, g) || !bit(zero, g)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Asks the server about the window from {@code start} (a granule boundary). */
+    private void learn(long start) {
+        long end = Math.min(size, start + WINDOW);
+        long gen = writesStarted.get();
+        List<long[]> zeroRuns = new ArrayList<>();
+        long pos = start;
+        try {
+            NbdClient c = client();
+            for (int asks = 0; pos < end && asks < 64; asks++) {
+                for (io.jdmcache.nbd.Extent e : c.blockStatus(pos, end - pos)) {
+                    if ((e.flags() & io.jdmcache.nbd.NbdBackend.STATE_ZERO) != 0) {
+                        zeroRuns.add(new long[] {pos, pos + e.length()});
+                    }
+                    pos += e.length();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not known then; the data is read
+        }
+        long learned = pos;
+        synchronized (mapLock) {
+            if (writesStarted.get() != gen) {
+                return; // a write may have landed after the server answered
+            }
+            for (long g = start / GRAIN; (g + 1) * GRAIN <= learned || (g * GRAIN < learned && learned == size); g++) {
+                set(known, g, true);
+            }
+            for (long[] r : zeroRuns) {
+                for (long g = (r[0] + GRAIN - 1) / GRAIN; g * GRAIN < r[1] && Math.min(size, (g + 1) * GRAIN) <= r[1];
+                     g++) {
+                    set(zero, g, true);
+                }
+            }
+        }
+    }
+
+    /** A write (or trim) is about to change {@code [offset, offset+length)}: those granules are not zero any more. */
+    private void written(long offset, long length) {
+        if (known.length == 0 || length == 0) {
+            return;
+        }
+        synchronized (mapLock) {
+            writesStarted.incrementAndGet();
+            for (long g = offset / GRAIN; g <= (offset + length - 1) / GRAIN; g++) {
+                set(known, g, true);
+                set(zero, g, false);
+            }
+        }
+    }
+
+    private static boolean bit(long[] w, long g) {
+        return (w[(int) (g >>> 6)] & (1L << g)) != 0;
+    }
+
+    private static void set(long[] w, long g, boolean on) {
+        if (on) {
+            w[(int) (g >>> 6)] |= 1L << g;
+        } else {
+            w[(int) (g >>> 6)] &= ~(1L << g);
+        }
+    }
+
+    /** Reads answered with zeroes without asking the server for data (the range was known to be zeroes). */
+    public long zeroReads() {
+        return zeroReads.get();
     }
 
     /** Bytes of answered writes not yet flushed, kept for a replay. */

@@ -86,6 +86,39 @@ class NbdOriginDeviceTest {
         assertThatThrownBy(() -> d.read((3 << 20) - 10, ByteBuffer.allocate(20))).isInstanceOf(IOException.class);
     }
 
+    /**
+     * Unallocated ranges are answered from block status: nbdkit fails every data read here (error filter), so
+     * a read succeeds only when it never reaches the server; once written, a range is read from the server.
+     */
+    @Test
+    void readsOfUnallocatedRangesDoNotFetchData() throws Exception {
+        ServerProcess k = later(ServerProcess.nbdkit(dir, "holes", "--filter=error", "memory", "size=64M",
+                "error-pread=EIO", "error-pread-rate=100%"));
+        NbdOriginDevice d = open(k.uri(), options(5000));
+        assertThat(read(d, 0, 1 << 20)).isEqualTo(new byte[1 << 20]);
+        assertThat(read(d, (40 << 20) + 12345, 70_000)).isEqualTo(new byte[70_000]);
+        assertThat(d.zeroReads()).isEqualTo(2);
+        d.write((3 << 20) + 100, ByteBuffer.wrap(random(8, 1000)));
+        assertThatThrownBy(() -> read(d, 3 << 20, 4096))
+                .isInstanceOfSatisfying(NbdErrorException.class, e -> assertThat(e.error()).isEqualTo(5));
+        assertThatThrownBy(() -> read(d, (4 << 20) - 10, 20)).as("a read reaching into the written granule")
+                .isInstanceOf(NbdErrorException.class);
+        assertThat(read(d, 4 << 20, 4096)).isEqualTo(new byte[4096]);
+    }
+
+    @Test
+    void writtenDataIsReadBackNotTakenForZeroes() throws Exception {
+        ServerProcess k = later(ServerProcess.nbdkit(dir, "mem2", "memory", "size=8M"));
+        NbdOriginDevice d = open(k.uri(), options(5000));
+        assertThat(read(d, 0, 4096)).isEqualTo(new byte[4096]);
+        byte[] data = random(9, 3 << 20);
+        d.write(1 << 20, ByteBuffer.wrap(data));
+        assertThat(read(d, 1 << 20, data.length)).isEqualTo(data);
+        long z = d.zeroReads();
+        assertThat(read(d, 6 << 20, 4096)).isEqualTo(new byte[4096]);
+        assertThat(d.zeroReads()).isEqualTo(z + 1);
+    }
+
     @Test
     void openedByNameThroughTheProvider() throws Exception {
         ServerProcess k = later(ServerProcess.nbdkit(dir, "mem", "memory", "size=1M"));
@@ -113,6 +146,7 @@ class NbdOriginDeviceTest {
         ServerProcess k = later(ServerProcess.nbdkit(dir, "err", "--filter=error", "memory", "size=1M",
                 "error-pread=EIO", "error-pread-rate=100%"));
         NbdOriginDevice d = open(k.uri(), options(5000));
+        d.write(0, ByteBuffer.wrap(random(2, 4096))); // data, so the read goes to the server (not a known hole)
         assertThatThrownBy(() -> read(d, 0, 4096))
                 .isInstanceOfSatisfying(NbdErrorException.class, e -> assertThat(e.error()).isEqualTo(5));
         assertThat(d.state()).isEqualTo(NbdOriginDevice.State.CONNECTED);
@@ -191,6 +225,7 @@ class NbdOriginDeviceTest {
         ServerProcess k = later(ServerProcess.nbdkit(dir, "slow", "--filter=delay", "memory", "size=1M",
                 "rdelay=3"));
         NbdOriginDevice d = open(k.uri(), options(300));
+        d.write(0, ByteBuffer.wrap(random(7, 4096))); // data, so the read goes to the server (not a known hole)
         assertThatThrownBy(() -> read(d, 0, 4096))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("did not answer within 300 ms");
