@@ -8,6 +8,7 @@ public final class ConfigFileException extends Exception {
     private static final long serialVersionUID = 1L;
 
     public ConfigFileException(String message) {
-        super(message);
+        // one line whatever a quoted value held (a YAML block scalar can carry newlines into the message)
+        super(message.replace("\r", "\\r").replace("\n", "\\n"));
     }
 }
