@@ -59,6 +59,20 @@ final class BlockHashTable {
         return Links.NULL;
     }
 
+    /**
+     * As {@link #find}, for a reader without the owner's lock (whose result the owner validates): it gives up,
+     * with {@link Links#NULL}, after {@code maxSteps} entries, since a chain changing under it could loop.
+     */
+    int findBounded(long key, int maxSteps) {
+        int steps = 0;
+        for (int e = buckets[bucket(key)]; e != Links.NULL && steps < maxSteps; e = chain[e], steps++) {
+            if (key(e) == key) {
+                return e;
+            }
+        }
+        return Links.NULL;
+    }
+
     /** The entry with this key, or {@link Links#NULL}; a found entry moves to the front of its chain. */
     int lookup(long key) {
         int b = bucket(key);

@@ -147,6 +147,24 @@ final class CacheEntries {
         }
     }
 
+    /**
+     * For a reader without the lock (the policy validates what it read under its seqlock): the block mapped to
+     * {@code ob} if it has no work in flight and its hit bit is set, else {@link Links#NULL}.
+     */
+    int findRepeatHit(long ob) {
+        int c = table.findBounded(ob, 64);
+        if (c == Links.NULL) {
+            return Links.NULL;
+        }
+        int f = flagsOf(c);
+        return (f & (MAPPED | PENDING | HIT)) == (MAPPED | HIT) ? c : Links.NULL;
+    }
+
+    /** For a reader without the lock (validated as {@link #findRepeatHit}): mapped, dirty, no work in flight. */
+    boolean isQuietlyDirty(int c) {
+        return (flagsOf(c) & (MAPPED | PENDING | DIRTY)) == (MAPPED | DIRTY);
+    }
+
     /** Sets the hit bit of {@code c} and returns whether it was set already. */
     boolean testAndSetHit(int c) {
         int f = flagsOf(c);

@@ -1,5 +1,7 @@
 package io.jdmcache.policy;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -31,7 +33,10 @@ import java.util.Optional;
  * </ul>
  *
  * <p>Thread-safe: every public method runs under one private monitor, held for a bounded, non-blocking,
- * allocation-free body (except the work records handed out).
+ * allocation-free body (except the work records handed out) - but for the commonest calls of all, which take
+ * no lock: a lookup that hits a block already hit this cache period (it would change nothing but the hash
+ * chain's order), and marking dirty a block that is dirty already. Those read the mapping and the flags under
+ * a seqlock that every method changing them holds odd, and fall back to the monitor when it moved.
  */
 final class SmqPolicy implements CachePolicy {
     /** The largest cache this implementation accepts (state is int-indexed). */
@@ -51,6 +56,21 @@ final class SmqPolicy implements CachePolicy {
     private static final ConfigValues NO_TUNABLES = new ConfigValues(java.util.List.of());
 
     private final Object lock = new Object();
+    /**
+     * The seqlock over the state a lock-free hit reads (the mapping table, the entries' flags): odd while a
+     * method that may change it runs under {@link #lock}, bumped to the next even value when it ends.
+     */
+    @SuppressWarnings("unused") // accessed through SEQ
+    private volatile long seq;
+    private static final VarHandle SEQ;
+
+    static {
+        try {
+            SEQ = MethodHandles.lookup().findVarHandle(SmqPolicy.class, "seq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private final PolicyType type;
     private final int nrBlocks;
     private final long originBlocks;
@@ -68,6 +88,12 @@ final class SmqPolicy implements CachePolicy {
     private long nextDemotePeriod;
     private long nextHotspotPeriod;
     private long nextCachePeriod;
+    /**
+     * Read by {@link #tick} without the lock: whether a tick has anything to do besides what falls due at
+     * {@link #nextDue} (a miss heated the hotspot since the last tick, or a new hotspot period began).
+     */
+    private volatile boolean tickNeeded = true;
+    private volatile long nextDue;
 
     SmqPolicy(PolicyType type, int cacheBlocks, long originBlocks, PolicyClock clock) {
         if (cacheBlocks < 0 || cacheBlocks > MAX_CACHE_BLOCKS) {
@@ -91,6 +117,7 @@ final class SmqPolicy implements CachePolicy {
         this.nextDemotePeriod = now + DEMOTE_PERIOD;
         this.nextHotspotPeriod = now;
         this.nextCachePeriod = now;
+        this.nextDue = now;
     }
 
     @Override
@@ -113,14 +140,51 @@ final class SmqPolicy implements CachePolicy {
         return nrBlocks;
     }
 
+    // ---------------------------------------------------------------- the seqlock
+
+    /** Under {@link #lock}, before changing what a lock-free hit reads. */
+    private void writeBegin() {
+        SEQ.setOpaque(this, (long) SEQ.getOpaque(this) + 1);
+        VarHandle.storeStoreFence(); // the changes below are not seen before the odd count
+    }
+
+    /** Under {@link #lock}, once the changes are made. */
+    private void writeEnd() {
+        SEQ.setRelease(this, (long) SEQ.getOpaque(this) + 1);
+    }
+
+    /**
+     * A hit without the lock: the cache block of {@code oblock} when it is mapped, has no work in flight and
+     * was hit already this cache period (so the locked lookup would change nothing but the hash chain's order),
+     * read under the seqlock; {@link Links#NULL} when that does not hold or a change raced the read.
+     */
+    private int repeatHit(long oblock) {
+        long s = (long) SEQ.getAcquire(this);
+        if ((s & 1) != 0) {
+            return Links.NULL;
+        }
+        int c = entries.findRepeatHit(oblock);
+        VarHandle.loadLoadFence();
+        return (long) SEQ.getOpaque(this) == s ? c : Links.NULL;
+    }
+
     // ---------------------------------------------------------------- lookups
 
     @Override
     public int lookup(long oblock, IoDirection dir, boolean fastCopy) {
         checkOblock(oblock);
         Objects.requireNonNull(dir, "dir");
+        int hit = repeatHit(oblock);
+        if (hit != Links.NULL) {
+            return hit;
+        }
         synchronized (lock) {
-            return lookupLocked(oblock, dir, fastCopy, false);
+            writeBegin();
+            try {
+                return lookupLocked(oblock, dir, fastCopy, false);
+            } finally {
+                writeEnd();
+            }
         }
     }
 
@@ -128,15 +192,24 @@ final class SmqPolicy implements CachePolicy {
     public LookupResult lookupWithWork(long oblock, IoDirection dir, boolean fastCopy) {
         checkOblock(oblock);
         Objects.requireNonNull(dir, "dir");
+        int hit = repeatHit(oblock);
+        if (hit != Links.NULL) {
+            return new LookupResult.Hit(hit);
+        }
         synchronized (lock) {
-            int r = lookupLocked(oblock, dir, fastCopy, true);
-            if (r >= 0) {
-                return new LookupResult.Hit(r);
+            writeBegin();
+            try {
+                int r = lookupLocked(oblock, dir, fastCopy, true);
+                if (r >= 0) {
+                    return new LookupResult.Hit(r);
+                }
+                if (r == PROMOTE_ISSUED) {
+                    return new LookupResult.Promote(tracker.work(issuedSlot));
+                }
+                return r == MISS_WORK_QUEUED ? LookupResult.MISS_WORK_QUEUED : LookupResult.MISS;
+            } finally {
+                writeEnd();
             }
-            if (r == PROMOTE_ISSUED) {
-                return new LookupResult.Promote(tracker.work(issuedSlot));
-            }
-            return r == MISS_WORK_QUEUED ? LookupResult.MISS_WORK_QUEUED : LookupResult.MISS;
         }
     }
 
@@ -149,6 +222,9 @@ final class SmqPolicy implements CachePolicy {
             return c;
         }
         int level = hotspot.miss(oblock);
+        if (!tickNeeded) {
+            tickNeeded = true;
+        }
         boolean promote = dir == IoDirection.WRITE && fastCopy && entries.freeCount() > 0
                 || level >= promoteLevel;
         return promote ? queuePromotion(oblock, issueNow) : MISS;
@@ -220,11 +296,16 @@ final class SmqPolicy implements CachePolicy {
     @Override
     public Optional<PolicyWork> getBackgroundWork(boolean idle) {
         synchronized (lock) {
-            int slot = tracker.issue();
-            if (slot == BackgroundTracker.NONE && !cleanTargetMet(idle) && queueWriteback(idle)) {
-                slot = tracker.issue();
+            writeBegin();
+            try {
+                int slot = tracker.issue();
+                if (slot == BackgroundTracker.NONE && !cleanTargetMet(idle) && queueWriteback(idle)) {
+                    slot = tracker.issue();
+                }
+                return slot == BackgroundTracker.NONE ? Optional.empty() : Optional.of(tracker.work(slot));
+            } finally {
+                writeEnd();
             }
-            return slot == BackgroundTracker.NONE ? Optional.empty() : Optional.of(tracker.work(slot));
         }
     }
 
@@ -232,17 +313,22 @@ final class SmqPolicy implements CachePolicy {
     public void completeBackgroundWork(PolicyWork work, boolean success) {
         Objects.requireNonNull(work, "work");
         synchronized (lock) {
-            int slot = tracker.findIssued(work);
-            if (slot == BackgroundTracker.NONE) {
-                throw PolicyStateException.originBlock(work.oblock(), "no such background work in flight: " + work);
+            writeBegin();
+            try {
+                int slot = tracker.findIssued(work);
+                if (slot == BackgroundTracker.NONE) {
+                    throw PolicyStateException.originBlock(work.oblock(), "no such background work in flight: " + work);
+                }
+                int c = work.cblock();
+                switch (work.op()) {
+                    case PROMOTE -> completePromotion(c, work.oblock(), success);
+                    case DEMOTE -> completeDemotion(c, success);
+                    case WRITEBACK -> requeueAfterWork(c);
+                }
+                tracker.complete(slot);
+            } finally {
+                writeEnd();
             }
-            int c = work.cblock();
-            switch (work.op()) {
-                case PROMOTE -> completePromotion(c, work.oblock(), success);
-                case DEMOTE -> completeDemotion(c, success);
-                case WRITEBACK -> requeueAfterWork(c);
-            }
-            tracker.complete(slot);
         }
     }
 
@@ -285,9 +371,17 @@ final class SmqPolicy implements CachePolicy {
     @Override
     public boolean trySetDirty(int cblock) {
         checkCblock(cblock);
+        if (alreadyDirty(cblock)) {
+            return true;
+        }
         synchronized (lock) {
-            requireMapped(cblock, "cannot mark dirty");
-            return changeDirty(cblock, true);
+            writeBegin();
+            try {
+                requireMapped(cblock, "cannot mark dirty");
+                return changeDirty(cblock, true);
+            } finally {
+                writeEnd();
+            }
         }
     }
 
@@ -295,9 +389,25 @@ final class SmqPolicy implements CachePolicy {
     public void clearDirty(int cblock) {
         checkCblock(cblock);
         synchronized (lock) {
-            requireMapped(cblock, "cannot mark clean");
-            changeDirty(cblock, false);
+            writeBegin();
+            try {
+                requireMapped(cblock, "cannot mark clean");
+                changeDirty(cblock, false);
+            } finally {
+                writeEnd();
+            }
         }
+    }
+
+    /** Whether {@code c} is mapped, dirty and without work in flight, read without the lock (under the seqlock). */
+    private boolean alreadyDirty(int c) {
+        long s = (long) SEQ.getAcquire(this);
+        if ((s & 1) != 0) {
+            return false;
+        }
+        boolean d = entries.isQuietlyDirty(c);
+        VarHandle.loadLoadFence();
+        return d && (long) SEQ.getOpaque(this) == s;
     }
 
     /** Changes a mapped block's dirty flag; false, changing nothing, to dirty a block whose demotion is issued. */
@@ -343,27 +453,32 @@ final class SmqPolicy implements CachePolicy {
         checkOblock(oblock);
         checkCblock(cblock);
         synchronized (lock) {
-            if (entries.has(cblock, CacheEntries.ALLOCATED)) {
-                throw PolicyStateException.cacheBlock(cblock, "cannot load mapping to origin block " + oblock
-                        + ": already in use"
-                        + (entries.has(cblock, CacheEntries.MAPPED) ? " by origin block " + entries.oblock(cblock) : ""));
+            writeBegin();
+            try {
+                if (entries.has(cblock, CacheEntries.ALLOCATED)) {
+                    throw PolicyStateException.cacheBlock(cblock, "cannot load mapping to origin block " + oblock
+                            + ": already in use"
+                            + (entries.has(cblock, CacheEntries.MAPPED) ? " by origin block " + entries.oblock(cblock) : ""));
+                }
+                int other = entries.find(oblock);
+                if (other != Links.NULL) {
+                    throw PolicyStateException.originBlock(oblock, "cannot load into cache block " + cblock
+                            + ": already mapped to cache block " + other);
+                }
+                if (tracker.contains(oblock)) {
+                    throw PolicyStateException.originBlock(oblock, "cannot load into cache block " + cblock
+                            + ": background work for it is in flight");
+                }
+                entries.allocate(cblock);
+                links.level[cblock] = (byte) (hintValid ? Math.min(Integer.toUnsignedLong(hint), TOP_LEVEL)
+                        : pseudoRandomLevel(cblock));
+                entries.map(cblock, oblock);
+                entries.setDirty(cblock, dirty);
+                queues.forgetHit(cblock);
+                queues.pushFront(cblock, dirty);
+            } finally {
+                writeEnd();
             }
-            int other = entries.find(oblock);
-            if (other != Links.NULL) {
-                throw PolicyStateException.originBlock(oblock, "cannot load into cache block " + cblock
-                        + ": already mapped to cache block " + other);
-            }
-            if (tracker.contains(oblock)) {
-                throw PolicyStateException.originBlock(oblock, "cannot load into cache block " + cblock
-                        + ": background work for it is in flight");
-            }
-            entries.allocate(cblock);
-            links.level[cblock] = (byte) (hintValid ? Math.min(Integer.toUnsignedLong(hint), TOP_LEVEL)
-                    : pseudoRandomLevel(cblock));
-            entries.map(cblock, oblock);
-            entries.setDirty(cblock, dirty);
-            queues.forgetHit(cblock);
-            queues.pushFront(cblock, dirty);
         }
     }
 
@@ -387,22 +502,27 @@ final class SmqPolicy implements CachePolicy {
     public Invalidation tryInvalidateMapping(int cblock) {
         checkCblock(cblock);
         synchronized (lock) {
-            if (!entries.has(cblock, CacheEntries.MAPPED)) {
-                return Invalidation.NOT_MAPPED;
-            }
-            if (entries.has(cblock, CacheEntries.PENDING)) {
-                if (tracker.isIssued(entries.oblock(cblock))) {
-                    return Invalidation.BUSY;
+            writeBegin();
+            try {
+                if (!entries.has(cblock, CacheEntries.MAPPED)) {
+                    return Invalidation.NOT_MAPPED;
                 }
-                tracker.cancelQueued(entries.oblock(cblock));
-                entries.clear(cblock, CacheEntries.PENDING);
-            } else {
-                queues.remove(cblock, entries.has(cblock, CacheEntries.DIRTY));
+                if (entries.has(cblock, CacheEntries.PENDING)) {
+                    if (tracker.isIssued(entries.oblock(cblock))) {
+                        return Invalidation.BUSY;
+                    }
+                    tracker.cancelQueued(entries.oblock(cblock));
+                    entries.clear(cblock, CacheEntries.PENDING);
+                } else {
+                    queues.remove(cblock, entries.has(cblock, CacheEntries.DIRTY));
+                }
+                entries.unmap(cblock);
+                queues.forgetHit(cblock);
+                entries.release(cblock);
+                return Invalidation.DROPPED;
+            } finally {
+                writeEnd();
             }
-            entries.unmap(cblock);
-            queues.forgetHit(cblock);
-            entries.release(cblock);
-            return Invalidation.DROPPED;
         }
     }
 
@@ -432,27 +552,44 @@ final class SmqPolicy implements CachePolicy {
 
     @Override
     public void tick(boolean canBlock) {
+        if (!tickNeeded && clock.nanoTime() - nextDue < 0) {
+            return; // no miss since the last tick and no period due: the tick would change nothing
+        }
         synchronized (lock) {
-            long now = clock.nanoTime();
-            if (now - nextWritebackPeriod > 0) {
-                nextWritebackPeriod = now + WRITEBACK_PERIOD;
-                queues.rotateWritebackSentinels();
-            }
-            if (now - nextDemotePeriod > 0) {
-                nextDemotePeriod = now + DEMOTE_PERIOD;
-                queues.rotateDemoteSentinels();
-            }
-            hotspot.endTick();
-            updatePromoteLevel();
-            if (now - nextHotspotPeriod > 0) {
-                hotspot.endPeriod();
-                nextHotspotPeriod = now + HOTSPOT_PERIOD;
-            }
-            if (now - nextCachePeriod > 0) {
-                queues.endPeriod();
-                nextCachePeriod = now + CACHE_PERIOD;
+            writeBegin();
+            try {
+                long now = clock.nanoTime();
+                boolean hotspotPeriod = now - nextHotspotPeriod > 0;
+                if (now - nextWritebackPeriod > 0) {
+                    nextWritebackPeriod = now + WRITEBACK_PERIOD;
+                    queues.rotateWritebackSentinels();
+                }
+                if (now - nextDemotePeriod > 0) {
+                    nextDemotePeriod = now + DEMOTE_PERIOD;
+                    queues.rotateDemoteSentinels();
+                }
+                hotspot.endTick();
+                updatePromoteLevel();
+                if (now - nextHotspotPeriod > 0) {
+                    hotspot.endPeriod();
+                    nextHotspotPeriod = now + HOTSPOT_PERIOD;
+                }
+                if (now - nextCachePeriod > 0) {
+                    queues.endPeriod();
+                    nextCachePeriod = now + CACHE_PERIOD;
+                }
+                // a new hotspot period reset the confidence the promote level follows: the next tick applies it
+                tickNeeded = hotspotPeriod;
+                nextDue = earliest(earliest(nextWritebackPeriod, nextDemotePeriod),
+                        earliest(nextHotspotPeriod, nextCachePeriod));
+            } finally {
+                writeEnd();
             }
         }
+    }
+
+    private static long earliest(long a, long b) {
+        return a - b < 0 ? a : b;
     }
 
     /**
