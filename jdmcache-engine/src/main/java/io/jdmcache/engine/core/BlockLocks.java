@@ -1,26 +1,28 @@
 package io.jdmcache.engine.core;
 
 import java.util.Arrays;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * The bio prison: locks over origin blocks, striped (a fixed table of read-write locks indexed by the low bits
  * of the origin block, so the table's size does not grow with the cache). Reads share a block's lock; writes
  * and migrations hold it exclusively, so a migration never races a write to its block.
  *
- * <p>Whoever takes several stripes takes them in ascending stripe order (every method here does), so two
- * holders of several stripes never deadlock. A {@link Hold} releases what it took when closed:
+ * <p>The stripes are {@link StampedLock}s, whose read side is one compare-and-set each way (no per-thread hold
+ * counts): they are not reentrant, and nothing here takes a block's lock while holding it. Whoever takes
+ * several stripes takes them in ascending stripe order (every method here does), so two holders of several
+ * stripes never deadlock. A {@link Hold} releases what it took when closed:
  * {@code try (BlockLocks.Hold h = locks.exclusive(b)) { ... }}.
  */
 public final class BlockLocks {
     /** Stripes in the table (a power of two). */
     public static final int STRIPES = 4096;
 
-    private final ReentrantReadWriteLock[] stripes = new ReentrantReadWriteLock[STRIPES];
+    private final StampedLock[] stripes = new StampedLock[STRIPES];
 
     public BlockLocks() {
         for (int i = 0; i < STRIPES; i++) {
-            stripes[i] = new ReentrantReadWriteLock();
+            stripes[i] = new StampedLock();
         }
     }
 
@@ -28,18 +30,48 @@ public final class BlockLocks {
         return (int) (oblock & (STRIPES - 1));
     }
 
+    /** Locks taken together; {@link #close()} releases them. */
+    public abstract static class Hold implements AutoCloseable {
+        @Override
+        public abstract void close();
+    }
+
+    /** One stripe, the common case: no arrays. */
+    private final class One extends Hold {
+        private final StampedLock lock;
+        private long stamp;
+
+        One(StampedLock lock, long stamp) {
+            this.lock = lock;
+            this.stamp = stamp;
+        }
+
+        @Override
+        public void close() {
+            if (stamp != 0) {
+                lock.unlock(stamp);
+                stamp = 0;
+            }
+        }
+    }
+
     /** Shares the lock of one origin block. */
     public Hold shared(long oblock) {
-        return take(new int[] {stripe(oblock)}, 1, false);
+        StampedLock l = stripes[stripe(oblock)];
+        return new One(l, l.readLock());
     }
 
     /** Holds the lock of one origin block exclusively. */
     public Hold exclusive(long oblock) {
-        return take(new int[] {stripe(oblock)}, 1, true);
+        StampedLock l = stripes[stripe(oblock)];
+        return new One(l, l.writeLock());
     }
 
     /** Shares the locks of origin blocks {@code first..last}. */
     public Hold shared(long first, long last) {
+        if (first == last) {
+            return shared(first);
+        }
         int count = (int) (last - first + 1);
         int[] order = new int[count];
         for (int k = 0; k < count; k++) {
@@ -59,41 +91,32 @@ public final class BlockLocks {
 
     private Hold take(int[] order, int count, boolean exclusive) {
         Arrays.sort(order, 0, count);
-        Hold h = new Hold(order, exclusive);
+        Many h = new Many(order, new long[count]);
         for (int k = 0; k < count; k++) {
             if (k == 0 || order[k] != order[k - 1]) {
-                ReentrantReadWriteLock l = stripes[order[k]];
-                if (exclusive) {
-                    l.writeLock().lock();
-                } else {
-                    l.readLock().lock();
-                }
+                StampedLock l = stripes[order[k]];
+                h.stamps[h.held] = exclusive ? l.writeLock() : l.readLock();
                 order[h.held++] = order[k];
             }
         }
         return h;
     }
 
-    /** Locks taken together; {@link #close()} releases them in the reverse order. */
-    public final class Hold implements AutoCloseable {
+    /** Several stripes, in ascending order; released in the reverse order. */
+    private final class Many extends Hold {
         private final int[] taken;
-        private final boolean exclusive;
+        private final long[] stamps;
         private int held;
 
-        private Hold(int[] taken, boolean exclusive) {
+        Many(int[] taken, long[] stamps) {
             this.taken = taken;
-            this.exclusive = exclusive;
+            this.stamps = stamps;
         }
 
         @Override
         public void close() {
             for (int k = held - 1; k >= 0; k--) {
-                ReentrantReadWriteLock l = stripes[taken[k]];
-                if (exclusive) {
-                    l.writeLock().unlock();
-                } else {
-                    l.readLock().unlock();
-                }
+                stripes[taken[k]].unlock(stamps[k]);
             }
             held = 0;
         }
