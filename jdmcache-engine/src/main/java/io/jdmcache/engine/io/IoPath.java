@@ -68,7 +68,7 @@ public final class IoPath {
 
     public void read(long offset, ByteBuffer dst) throws IOException {
         activity.touch();
-        boolean tagged = activity.tagForTick();
+        long misses = counters.threadMisses();
         int limit = dst.limit();
         long pos = offset;
         try {
@@ -90,15 +90,23 @@ public final class IoPath {
             }
         } finally {
             dst.limit(limit);
-            if (tagged) {
-                completeTagged();
-            }
+            tickAfterMisses(misses);
         }
     }
 
-    private void completeTagged() {
-        policy.tick(false);
-        activity.untag();
+    /**
+     * Ticks the policy at the completion of a request that missed (the kernel's {@code need_tick_bio}, one at a
+     * time): the tick ends the hotspot's hit-counting period, which only misses feed, so a request that hit in
+     * every block has nothing to end and skips it (the periodic work is the timer's tick's).
+     */
+    private void tickAfterMisses(long missesBefore) {
+        if (counters.threadMisses() != missesBefore && activity.tagForTick()) {
+            try {
+                policy.tick(false);
+            } finally {
+                activity.untag();
+            }
+        }
     }
 
     private int lookupForRead(long b) {
@@ -181,13 +189,11 @@ public final class IoPath {
 
     public void write(long offset, ByteBuffer src) throws IOException {
         activity.touch();
-        boolean tagged = activity.tagForTick();
+        long misses = counters.threadMisses();
         try {
             forEachPiece(offset, src, writePieceOp);
         } finally {
-            if (tagged) {
-                completeTagged();
-            }
+            tickAfterMisses(misses);
         }
     }
 
