@@ -55,6 +55,19 @@ public final class BlockLocks {
         }
     }
 
+    /**
+     * Shares the lock of one origin block without a {@link Hold} (the read path's, which allocates nothing):
+     * the stamp to give back to {@link #unlockShared}.
+     */
+    public long lockShared(long oblock) {
+        return stripes[stripe(oblock)].readLock();
+    }
+
+    /** Releases what {@link #lockShared} took. */
+    public void unlockShared(long oblock, long stamp) {
+        stripes[stripe(oblock)].unlockRead(stamp);
+    }
+
     /** Shares the lock of one origin block. */
     public Hold shared(long oblock) {
         StampedLock l = stripes[stripe(oblock)];

@@ -68,29 +68,37 @@ public final class IoPath {
 
     public void read(long offset, ByteBuffer dst) throws IOException {
         activity.touch();
-        long misses = counters.threadMisses();
+        long reqEnd = offset + dst.remaining();
+        long first = geometry.block(offset);
+        long last = geometry.block(reqEnd - 1);
+        if (first == last) { // the common case: one block
+            if (readPiece(first, offset - geometry.start(first), offset, dst)) {
+                tickAfterMiss();
+            }
+            return;
+        }
         int limit = dst.limit();
         long pos = offset;
+        boolean missed = false;
         try {
-            long reqEnd = pos + dst.remaining();
-            long first = geometry.block(pos);
-            long last = geometry.block(reqEnd - 1);
-            if (first == last || !geometry.cacheable(last)) {
-                forEachPiece(pos, dst, readPieceOp);
+            if (!geometry.cacheable(last)) {
+                missed = forEachPiece(pos, dst, readPieceOp);
             } else {
                 for (long b = first; b <= last; b += MAX_READ_RUN) {
                     long runLast = Math.min(last, b + MAX_READ_RUN - 1);
                     long end = Math.min(reqEnd, geometry.start(runLast + 1));
                     int n = (int) (end - pos);
                     dst.limit(dst.position() + n);
-                    readRun(b, runLast, pos, dst);
+                    missed |= readRun(b, runLast, pos, dst);
                     dst.limit(limit);
                     pos += n;
                 }
             }
         } finally {
             dst.limit(limit);
-            tickAfterMisses(misses);
+        }
+        if (missed) {
+            tickAfterMiss();
         }
     }
 
@@ -99,8 +107,8 @@ public final class IoPath {
      * time): the tick ends the hotspot's hit-counting period, which only misses feed, so a request that hit in
      * every block has nothing to end and skips it (the periodic work is the timer's tick's).
      */
-    private void tickAfterMisses(long missesBefore) {
-        if (counters.threadMisses() != missesBefore && activity.tagForTick()) {
+    private void tickAfterMiss() {
+        if (activity.tagForTick()) {
             try {
                 policy.tick(false);
             } finally {
@@ -122,18 +130,23 @@ public final class IoPath {
         return c;
     }
 
-    private void readPiece(long b, long in, long pos, ByteBuffer dst) throws IOException {
+    /** Reads one piece of block {@code b}; whether it missed. */
+    private boolean readPiece(long b, long in, long pos, ByteBuffer dst) throws IOException {
         if (!geometry.cacheable(b)) {
             originDev.read(pos, dst);
-            return;
+            return false;
         }
-        try (BlockLocks.Hold h = locks.shared(b)) {
+        long stamp = locks.lockShared(b);
+        try {
             int c = lookupForRead(b);
             if (c >= 0 && mode.readsHitsFromCache()) {
                 cacheDev.read(geometry.cacheOffset(c, in), dst);
             } else {
                 originDev.read(pos, dst);
             }
+            return c < 0;
+        } finally {
+            locks.unlockShared(b, stamp);
         }
     }
 
@@ -143,8 +156,9 @@ public final class IoPath {
      * same device are read with one call, so a large read of cached blocks that sit next to each other in the
      * cache costs one read of the cache device, not one per block.
      */
-    private void readRun(long first, long last, long pos, ByteBuffer dst) throws IOException {
+    private boolean readRun(long first, long last, long pos, ByteBuffer dst) throws IOException {
         try (BlockLocks.Hold h = locks.shared(first, last)) {
+            boolean missed = false;
             int limit = dst.limit();
             BlockDevice groupDev = null;
             long groupStart = 0;
@@ -154,6 +168,7 @@ public final class IoPath {
                 long in = p - geometry.start(b);
                 int n = (int) Math.min(limit - dst.position() - groupLen, geometry.blockBytes() - in);
                 int c = lookupForRead(b);
+                missed |= c < 0;
                 BlockDevice dev;
                 long at;
                 if (c >= 0 && mode.readsHitsFromCache()) {
@@ -182,6 +197,7 @@ public final class IoPath {
                 groupDev.read(groupStart, dst);
                 dst.limit(limit);
             }
+            return missed;
         }
     }
 
@@ -193,47 +209,54 @@ public final class IoPath {
         try {
             forEachPiece(offset, src, writePieceOp);
         } finally {
-            tickAfterMisses(misses);
+            if (counters.threadMisses() != misses) {
+                tickAfterMiss();
+            }
         }
     }
 
-    /** One piece of a request: {@code buf}'s remaining bytes, at byte {@code in} of block {@code b} (byte {@code pos}). */
+    /**
+     * One piece of a request: {@code buf}'s remaining bytes, at byte {@code in} of block {@code b} (byte
+     * {@code pos}); a read's tells whether it missed.
+     */
     @FunctionalInterface
     private interface PieceOp {
-        void run(long b, long in, long pos, ByteBuffer buf) throws IOException;
+        boolean run(long b, long in, long pos, ByteBuffer buf) throws IOException;
     }
 
     private final PieceOp readPieceOp = this::readPiece;
     private final PieceOp writePieceOp = this::writePiece;
 
-    /** Cuts {@code buf}'s remaining bytes, which start at byte {@code pos}, at block boundaries. */
-    private void forEachPiece(long pos, ByteBuffer buf, PieceOp op) throws IOException {
+    /** Cuts {@code buf}'s remaining bytes, which start at byte {@code pos}, at block boundaries; any piece true. */
+    private boolean forEachPiece(long pos, ByteBuffer buf, PieceOp op) throws IOException {
         int limit = buf.limit();
+        boolean any = false;
         try {
             while (buf.position() < limit) {
                 long b = geometry.block(pos);
                 int n = geometry.pieceLength(pos, pos + limit - buf.position());
                 buf.limit(buf.position() + n);
-                op.run(b, pos - geometry.start(b), pos, buf);
+                any |= op.run(b, pos - geometry.start(b), pos, buf);
                 buf.limit(limit);
                 pos += n;
             }
         } finally {
             buf.limit(limit);
         }
+        return any;
     }
 
-    private void writePiece(long b, long in, long pos, ByteBuffer src) throws IOException {
+    private boolean writePiece(long b, long in, long pos, ByteBuffer src) throws IOException {
         if (!geometry.cacheable(b)) {
             originDev.write(pos, src);
-            return;
+            return false;
         }
         for (;;) {
             long ticket = completions.ticket(b);
             try (BlockLocks.Hold h = locks.exclusive(b)) {
                 discards.clear(b);
                 if (mode.writePiece(b, in, pos, src)) {
-                    return;
+                    return false; // the write's misses are counted per thread (see write)
                 }
             }
             // a migration of this block is in flight (a demotion committing, say): wait until it completes

@@ -40,6 +40,8 @@ public final class EngineBench {
     static final int BLOCK = 64 * 1024;
     static final int IO = 4096;
     static final int THREADS = Integer.getInteger("threads", 8);
+    /** Turns the engine and the bare cache device take, each (system property {@code rounds}). */
+    static final int ROUNDS = Integer.getInteger("rounds", 2);
 
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
@@ -66,11 +68,16 @@ public final class EngineBench {
         Path origin = file(dir, "origin", originSize);
         BlockDevice originDev = slow(FileBlockDevice.open(origin, false));
         CacheConfig cfg = CacheConfig.parse(md + " " + cache + " " + origin + " " + BLOCK / 512 + " 1 writeback smq 0");
-        double cached;
-        double cachedWrites;
+        // the engine and the bare cache file take turns, ROUNDS times each, so that a change in the machine's
+        // load during the run weighs on both sides alike; each ratio is of the IOPS summed over the rounds
+        double cached = 0;
+        double cachedWrites = 0;
+        double bareCache = 0;
+        double bareCacheWrites = 0;
         String status;
         try (CacheDevice d = CacheDevice.open(cfg, FileBlockDevice.open(md, false), FileBlockDevice.open(cache, false),
-                originDev, EngineOptions.DEFAULTS)) {
+                originDev, EngineOptions.DEFAULTS);
+             BlockDevice c = FileBlockDevice.open(cache, false)) {
             // warm: whole-block writes of the hot set are promoted straight away in writeback mode
             ByteBuffer block = ByteBuffer.allocate(BLOCK);
             for (long off = 0; off < hotBytes; off += BLOCK) {
@@ -79,27 +86,28 @@ public final class EngineBench {
             }
             d.flush();
             run("warm-up", d, hotBytes, 1, false);
-            cached = run("reads through the cache (warm)", d, hotBytes, seconds, false);
+            run("warm-up", c, hotBytes, 1, false);
+            for (int round = 0; round < ROUNDS; round++) {
+                cached += run("reads through the cache (warm)", d, hotBytes, seconds, false);
+                bareCache += run("reads of the bare cache device", c, hotBytes, seconds, false);
+            }
             run("warm-up", d, hotBytes, 1, true);
-            d.flush(); // each write run starts with the page cache clean
-            cachedWrites = run("writes through the cache (hits)", d, hotBytes, seconds, true);
+            run("warm-up", c, hotBytes, 1, true);
+            for (int round = 0; round < ROUNDS; round++) {
+                d.flush(); // each write run starts with the page cache clean
+                cachedWrites += run("writes through the cache (hits)", d, hotBytes, seconds, true);
+                c.flush();
+                bareCacheWrites += run("writes to the bare cache device", c, hotBytes, seconds, true);
+            }
             status = d.status();
         }
         System.out.println("  status: " + status);
-        double bareCache;
-        double bareCacheWrites;
-        try (BlockDevice c = FileBlockDevice.open(cache, false)) {
-            bareCache = run("reads of the bare cache device", c, hotBytes, seconds, false);
-            run("warm-up", c, hotBytes, 1, true);
-            c.flush();
-            bareCacheWrites = run("writes to the bare cache device", c, hotBytes, seconds, true);
-        }
         double bareOrigin;
         try (BlockDevice o = slow(FileBlockDevice.open(origin, false))) {
             bareOrigin = run("reads of the bare origin (5 ms, 100 MB/s)", o, hotBytes, Math.min(seconds, 3), false);
         }
-        System.out.printf(Locale.ROOT, "  reads: cache/bare-cache %.2f, cache/bare-origin %.0fx; "
-                + "writes: cache/bare-cache %.2f%n", cached / bareCache, cached / bareOrigin,
+        System.out.printf(Locale.ROOT, "  over %d rounds: reads: cache/bare-cache %.2f, cache/bare-origin %.0fx; "
+                + "writes: cache/bare-cache %.2f%n", ROUNDS, cached / bareCache, cached / ROUNDS / bareOrigin,
                 cachedWrites / bareCacheWrites);
     }
 
