@@ -10,7 +10,11 @@
 # and QD8 (one job, --time_based, RUNTIME seconds each, default 10, after a 1 s ramp). Each workload runs RUNS
 # times (default 3), alternating the servers and which goes first; the table shows the median [min-max] and the ratio
 # jdmcache/nbdkit of the medians (>1 = jdmcache faster), and the server's CPU time (user+system, from
-# /proc/PID/stat) per request, median over the runs: steadier than throughput on a shared VM. Work files go to $BENCH_DIR (default: a temp dir,
+# /proc/PID/stat) per request, median over the runs: steadier than throughput on a shared VM.
+# TARGET=trace: the cost of 'serve --trace': the same warm cache as TARGET=cache, one server, each run made
+# twice, with its requests recorded ('message trace start', to a file in the work dir) and without, taking turns;
+# the table compares the two (ratio = traced/untraced, <1 = tracing costs), then the requests each traced run
+# wrote and dropped and the trace's bytes per request. nbdkit is not run. Work files go to $BENCH_DIR (default: a temp dir,
 # removed at the end). ONLY=REGEX runs just the workloads whose name matches. Servers are stopped by PID. JAVA_OPTS (default -Xmx1g) goes to the Java server.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +30,7 @@ fio --enghelp=nbd >/dev/null 2>&1 || { echo "nbd-bench: this fio has no nbd ioen
 target=${TARGET:-file}
 classes=$root/jdmcache-nbd/target/classes
 jar=$root/jdmcache-cli/target/jdmcache.jar
-if [ "$target" = cache ]; then
+if [ "$target" = cache ] || [ "$target" = trace ]; then
   [ -f "$jar" ] || (cd "$root" && ./mvnw -B -q package -DskipTests)
 else
   [ -f "$classes/io/jdmcache/nbd/FileServerMain.class" ] || (cd "$root" && ./mvnw -B -q -pl jdmcache-nbd compile)
@@ -49,7 +53,7 @@ echo "nbd-bench: writing ${size_mib} MiB of random data to $img" >&2
 head -c "${size_mib}M" /dev/urandom > "$img"
 
 jport=$(free_port)
-if [ "$target" = cache ]; then
+if [ "$target" = cache ] || [ "$target" = trace ]; then
   # a cache as big as the origin plus 1/16: the whole working set fits
   cache_mib=$((size_mib + size_mib / 16 + 1))
   truncate -s "${cache_mib}M" "$work/cache.img"
@@ -67,7 +71,7 @@ else
 fi
 for _ in $(seq 200); do grep -q "$ready" "$work/jdmcache.out" 2>/dev/null && break; sleep 0.1; done
 grep -q "$ready" "$work/jdmcache.out" || { echo "nbd-bench: jdmcache server did not start: $(cat "$work/jdmcache.out")" >&2; exit 1; }
-if [ "$target" = cache ]; then
+if [ "$target" = cache ] || [ "$target" = trace ]; then
   # warm up: write the file's own contents through the cache (whole-block writes are cached at once in
   # writeback mode), then wait until the status shows every block cached and written back
   want=$(( size_mib * 16 ))
@@ -81,14 +85,21 @@ if [ "$target" = cache ]; then
   echo "nbd-bench: warm cache: $used of $want blocks cached, $dirty dirty" >&2
 fi
 
-kport=$(free_port)
-nbdkit -P "$work/nbdkit.pid" -i 127.0.0.1 -p "$kport" file "$img"
-for _ in $(seq 50); do [ -s "$work/nbdkit.pid" ] && break; sleep 0.1; done
-kpid=$(cat "$work/nbdkit.pid")
-
-declare -A uri=([jdmcache]="nbd://127.0.0.1:$jport/" [nbdkit]="nbd://127.0.0.1:$kport/")
-declare -A spid=([jdmcache]="$jpid" [nbdkit]="$kpid")
+if [ "$target" = trace ]; then
+  servers=(traced untraced)
+  declare -A uri=([traced]="nbd://127.0.0.1:$jport/" [untraced]="nbd://127.0.0.1:$jport/")
+  declare -A spid=([traced]="$jpid" [untraced]="$jpid")
+else
+  servers=(jdmcache nbdkit)
+  kport=$(free_port)
+  nbdkit -P "$work/nbdkit.pid" -i 127.0.0.1 -p "$kport" file "$img"
+  for _ in $(seq 50); do [ -s "$work/nbdkit.pid" ] && break; sleep 0.1; done
+  kpid=$(cat "$work/nbdkit.pid")
+  declare -A uri=([jdmcache]="nbd://127.0.0.1:$jport/" [nbdkit]="nbd://127.0.0.1:$kport/")
+  declare -A spid=([jdmcache]="$jpid" [nbdkit]="$kpid")
+fi
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+message() { java -jar "$jar" message --control "$work/control.sock" "$@"; }
 
 # name rw bs iodepth metric(iops|bw)
 workloads=(
@@ -109,15 +120,18 @@ fi
 
 run_fio() { # server rw bs qd seconds out.json; writes the server's CPU ticks used to out.json.cpu
   local t0
+  [ "$1" = traced ] && message trace start "$6.jdmtrace" >/dev/null
   t0=$(ticks "${spid[$1]}")
   fio --name=b --ioengine=nbd --uri="${uri[$1]}" --rw="$2" --bs="$3" --iodepth="$4" --numjobs=1 \
     --time_based --runtime="$5" --ramp_time=1 --randrepeat=0 --norandommap \
     --output-format=json --output="$6" >/dev/null
   echo $(($(ticks "${spid[$1]}") - t0)) > "$6.cpu"
+  [ "$1" = traced ] && message trace stop > "$6.trace"
+  return 0
 }
 
 echo "nbd-bench: warm-up" >&2
-for s in jdmcache nbdkit; do
+for s in "${servers[@]}"; do
   run_fio $s randread 4k 8 3 "$work/warm.json"
   run_fio $s randwrite 4k 8 3 "$work/warm.json"
 done
@@ -125,8 +139,8 @@ done
 for w in "${workloads[@]}"; do
   read -r name rw bs qd metric <<<"$w"
   for ((i = 0; i < runs; i++)); do
-    order="jdmcache nbdkit"
-    ((i % 2)) && order="nbdkit jdmcache" # alternate who goes first, so drift in the machine's speed evens out
+    order="${servers[0]} ${servers[1]}"
+    ((i % 2)) && order="${servers[1]} ${servers[0]}" # alternate who goes first, so drift in the machine's speed evens out
     for s in $order; do
       echo "nbd-bench: $name $s run $((i + 1))/$runs" >&2
       run_fio $s "$rw" "$bs" "$qd" "$runtime" "$work/$name.$s.$i.json"
@@ -134,10 +148,15 @@ for w in "${workloads[@]}"; do
   done
 done
 
-echo "target: $target (jdmcache $([ "$target" = cache ] && echo "serve, warm writeback cache" || echo "FileBackend"))"
-python3 - "$work" "$runs" "$(getconf CLK_TCK)" "${workloads[@]}" <<'PY'
-import json, sys, statistics
-work, runs, hz, wls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+case $target in
+  cache) what="serve, warm writeback cache" ;;
+  trace) what="serve, warm writeback cache, with and without serve's request trace" ;;
+  *) what="FileBackend" ;;
+esac
+echo "target: $target (jdmcache $what)"
+python3 - "$work" "$runs" "$(getconf CLK_TCK)" "${servers[0]}" "${servers[1]}" "${workloads[@]}" <<'PY'
+import json, os, re, sys, statistics
+work, runs, hz, a, b, wls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:]
 def cpu_us_per_op(path):
     j = json.load(open(path))["jobs"][0]
     ops = j["read"]["total_ios"] + j["write"]["total_ios"]
@@ -148,16 +167,29 @@ def val(path, rw, metric):
     return d["iops"] if metric == "iops" else d["bw"] / 1024.0  # fio bw is KiB/s
 def fmt(v, metric):
     return f"{v/1000:.1f}k" if metric == "iops" else f"{v:.0f}"
-print(f"{'workload':<18} {'unit':<6} {'jdmcache median [min-max]':<28} {'nbdkit file median [min-max]':<30} "
-      f"{'ratio':<6} cpu us/op jdmcache nbdkit")
+label = {"jdmcache": "jdmcache", "nbdkit": "nbdkit file", "traced": "traced", "untraced": "untraced"}
+print(f"{'workload':<18} {'unit':<6} {label[a] + ' median [min-max]':<28} {label[b] + ' median [min-max]':<30} "
+      f"{'ratio':<6} cpu us/op {a} {b}")
+traces = []
 for w in wls:
     name, rw, bs, qd, metric = w.split()
     row, cpu = {}, {}
-    for s in ("jdmcache", "nbdkit"):
+    if a == "traced":
+        for i in range(runs):
+            p = f"{work}/{name}.traced.{i}.json"
+            m = re.search(r"(\d+) requests written, (\d+) dropped", open(p + ".trace").read())
+            written, dropped = int(m.group(1)), int(m.group(2))
+            traces.append((name, i, written, dropped, os.path.getsize(p + ".jdmtrace")))
+    for s in (a, b):
         cpu[s] = statistics.median(cpu_us_per_op(f"{work}/{name}.{s}.{i}.json") for i in range(runs))
         v = sorted(val(f"{work}/{name}.{s}.{i}.json", rw, metric) for i in range(runs))
         row[s] = (statistics.median(v), v[0], v[-1])
     cell = lambda s: f"{fmt(row[s][0], metric)} [{fmt(row[s][1], metric)}-{fmt(row[s][2], metric)}]"
     unit = "IOPS" if metric == "iops" else "MiB/s"
-    print(f"{name:<18} {unit:<6} {cell('jdmcache'):<28} {cell('nbdkit'):<30} {row['jdmcache'][0]/row['nbdkit'][0]:<6.2f} {cpu['jdmcache']:>8.1f} {cpu['nbdkit']:>7.1f}")
+    print(f"{name:<18} {unit:<6} {cell(a):<28} {cell(b):<30} {row[a][0]/row[b][0]:<6.2f} {cpu[a]:>8.1f} {cpu[b]:>7.1f}")
+if traces:
+    print()
+    print(f"{'traced run':<22} {'requests written':>16} {'dropped':>8} {'trace bytes':>12} {'bytes/request':>13}")
+    for name, i, written, dropped, size in traces:
+        print(f"{name + ' ' + str(i + 1):<22} {written:>16} {dropped:>8} {size:>12} {(size - 24) / max(written, 1):>13.2f}")
 PY

@@ -15,7 +15,9 @@ import java.util.concurrent.Callable;
                 "migration_threshold SECTORS; invalidate_cblocks BEGIN[-END]... (passthrough only); with the mq "
                         + "policy its old tunables (sequential_threshold, random_threshold, read_promote_adjustment, "
                         + "write_promote_adjustment, discard_promote_adjustment), accepted and ignored as the "
-                        + "kernel does (smq and cleaner have none)."})
+                        + "kernel does (smq and cleaner have none).",
+                "And serve's own: trace start FILE (record the volume's NBD requests to FILE, in jdmcache's "
+                        + "trace format; a relative FILE is taken from this command's directory) and trace stop."})
 final class MessageCommand implements Callable<Integer> {
     @ParentCommand
     Jdmcache root;
@@ -43,7 +45,18 @@ final class MessageCommand implements Callable<Integer> {
                 }
             }
         }
-        return StatusCommand.ask(root, control, "message", volume, String.join(" ", words));
+        List<String> send = words;
+        if (words.size() == 3 && words.get(0).equals("trace") && words.get(1).equals("start")) {
+            String file = words.get(2);
+            if (file.isEmpty() || file.chars().anyMatch(Character::isWhitespace)) {
+                root.err.println("message: trace start " + quoted(file) + ": a trace file's path cannot hold "
+                        + "spaces or be empty here");
+                return 1;
+            }
+            // the server may run in another directory: send the path as this command means it
+            send = List.of("trace", "start", Path.of(file).toAbsolutePath().normalize().toString());
+        }
+        return StatusCommand.ask(root, control, "message", volume, String.join(" ", send));
     }
 
     private static String quoted(String w) {

@@ -152,6 +152,13 @@ final class ServeCommand implements Callable<Integer> {
             + "the loopback address (default: no HTTP endpoint; with --config, the file's metrics_listen)")
     String metricsListen;
 
+    @Option(names = "--trace", paramLabel = "FILE", description = "record every NBD request (time, operation, "
+            + "offset, length) to FILE, created or truncated, in jdmcache's binary trace format, which 'jdmcache "
+            + "sim' reads; buffered off the I/O path (a request the writer cannot keep up with is left out and "
+            + "counted in status --human). The messages 'trace start FILE' and 'trace stop' do the same while "
+            + "serving; with --config, a volume's trace: key")
+    Path trace;
+
     @Option(names = "--config", paramLabel = "FILE", description = "serve every volume of this configuration "
             + "file (YAML, see dist/jdmcache.yaml), each an NBD export named after it; SIGHUP re-reads it. "
             + "--listen, --busy-poll and --control override the file's settings")
@@ -231,8 +238,14 @@ final class ServeCommand implements Callable<Integer> {
         NbdServer server = new NbdServer(nbdOptions(busyPollMicros));
         ServedVolumes volumes = new ServedVolumes(server, log, false, true);
         boolean exportReadOnly = readOnly || RemoteOrigin.readOnlyExport(dev, root.err);
-        volumes.serve(Metrics.SINGLE_VOLUME, exportName,
-                "jdmcache " + config.mode().name().toLowerCase(Locale.ROOT) + " cache", dev, exportReadOnly, null);
+        try {
+            volumes.serve(Metrics.SINGLE_VOLUME, exportName,
+                    "jdmcache " + config.mode().name().toLowerCase(Locale.ROOT) + " cache", dev, exportReadOnly, null,
+                    trace);
+        } catch (IOException e) {
+            root.err.println("serve: " + Jdmcache.messageOf(e));
+            return 1;
+        }
         server.setDefaultExport(exportName);
         Running r = listen(volumes, controlPath, address, listen, metricsAt);
         if (r == null) {
@@ -356,6 +369,11 @@ final class ServeCommand implements Callable<Integer> {
 
     /** {@code serve --config FILE}: every volume of the file, re-read on SIGHUP. */
     private int serveConfig() throws Exception {
+        if (trace != null) {
+            root.err.println("serve: --trace records one volume of the command line; with --config give a volume "
+                    + "its trace: key in " + configFile + " (or send it 'trace start FILE')");
+            return 1;
+        }
         for (String o : SINGLE_VOLUME_OPTIONS) {
             if (given(o)) {
                 root.err.println("serve: " + o + " describes a volume on the command line; with --config the file "

@@ -57,7 +57,7 @@ import java.util.regex.Pattern;
 public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> volumes) {
     /** The keys a volume takes. */
     static final Set<String> VOLUME_KEYS = Set.of("description", "metadata", "cache", "origin", "block_size",
-            "mode", "metadata_version", "policy", "policy_args", "discard_passdown", "read_only");
+            "mode", "metadata_version", "policy", "policy_args", "discard_passdown", "read_only", "trace");
     /** The top-level keys. */
     static final Set<String> TOP_KEYS = Set.of("listen", "control", "metrics_listen", "busy_poll",
             "default_volume", "volumes");
@@ -93,12 +93,19 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
      * @param config      its cache table (paths made absolute against the file's folder)
      * @param readOnly    refuse writes, trims and write-zeroes
      * @param line        the line of the file where it begins (1-based)
+     * @param trace       where to record its requests from the start (made absolute against the file's
+     *                    folder), or null
      */
-    public record VolumeSpec(String name, String description, CacheConfig config, boolean readOnly, int line) {
+    public record VolumeSpec(String name, String description, CacheConfig config, boolean readOnly, int line,
+            Path trace) {
+        public VolumeSpec(String name, String description, CacheConfig config, boolean readOnly, int line) {
+            this(name, description, config, readOnly, line, null);
+        }
+
         /** Whether {@code other} describes the same volume with the same settings (the line may differ). */
         public boolean sameAs(VolumeSpec other) {
             return name.equals(other.name) && description.equals(other.description) && config.equals(other.config)
-                    && readOnly == other.readOnly;
+                    && readOnly == other.readOnly && Objects.equals(trace, other.trace);
         }
     }
 
@@ -284,6 +291,11 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
             }
             Boolean passdown = bool(v, "discard_passdown", at + ".discard_passdown");
             Boolean readOnly = bool(v, "read_only", at + ".read_only");
+            String trace = string(v, "trace", at + ".trace");
+            if (trace != null && (trace.isEmpty() || trace.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
+                throw error(line(v.get("trace").getValueNode()), at + ".trace", trace.isEmpty() ? "an empty path"
+                        : "a control character in the path");
+            }
             String description = string(v, "description", at + ".description");
             if (description != null && description.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
                 throw error(line(v.get("description").getValueNode()), at + ".description",
@@ -301,7 +313,7 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
             }
             return new VolumeSpec(name, description != null ? description
                     : "jdmcache " + mode.name().toLowerCase(Locale.ROOT) + " cache of " + paths[2],
-                    config, readOnly != null && readOnly, line);
+                    config, readOnly != null && readOnly, line, trace == null ? null : resolve(trace));
         }
 
         /** The parser's words on one line (it quotes the character it stopped at, a line break among them). */

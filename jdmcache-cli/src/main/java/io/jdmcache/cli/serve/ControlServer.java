@@ -125,6 +125,9 @@ public final class ControlServer implements AutoCloseable {
                         return "error: message words must be printable text (a control character was sent)\n";
                     }
                     ServedVolumes.Volume v = volume != null ? one(volumes, volume) : only(volumes);
+                    if (args[0].equals("trace")) {
+                        return trace(volumes, v, args);
+                    }
                     v.cache().message(args);
                     return "";
                 }
@@ -136,6 +139,24 @@ public final class ControlServer implements AutoCloseable {
             String m = e.getMessage();
             return "error: " + (m == null ? e.getClass().getSimpleName() : m) + "\n";
         }
+    }
+
+    /**
+     * {@code trace start FILE} and {@code trace stop}: serve's own messages (the kernel has none like them),
+     * which record the volume's NBD requests in jdmcache's trace format. FILE is taken as the server sees it
+     * ({@code jdmcache message} makes a relative path absolute first).
+     */
+    private static String trace(ServedVolumes volumes, ServedVolumes.Volume v, String[] args) throws IOException {
+        if (args.length == 3 && args[1].equals("start")) {
+            Path file = Path.of(args[2]);
+            volumes.startTrace(v, file);
+            return "recording the requests of volume " + v.name() + " to " + file + "\n";
+        }
+        if (args.length == 2 && args[1].equals("stop")) {
+            return volumes.stopTrace(v) + "\n";
+        }
+        throw new IllegalArgumentException("trace: 'trace start FILE' or 'trace stop' expected, got '"
+                + String.join(" ", args) + "'");
     }
 
     private static String status(ServedVolumes volumes, String volume, String[] args) throws IOException {
@@ -151,15 +172,15 @@ public final class ControlServer implements AutoCloseable {
         }
         if (volume != null || !volumes.named()) {
             ServedVolumes.Volume v = volume != null ? one(volumes, volume) : only(volumes);
-            return status(v.cache(), view, columns, rows);
+            return status(v, view, columns, rows);
         }
         StringBuilder b = new StringBuilder();
         for (ServedVolumes.Volume v : volumes.running()) {
             if (view.isEmpty()) {
-                b.append(v.name()).append(": ").append(status(v.cache(), view, columns, rows));
+                b.append(v.name()).append(": ").append(status(v, view, columns, rows));
             } else {
                 b.append(b.length() == 0 ? "" : "\n").append("volume ").append(v.name()).append(":\n")
-                        .append(status(v.cache(), view, columns, rows));
+                        .append(status(v, view, columns, rows));
             }
         }
         for (Map.Entry<String, String> e : volumes.leftOut().entrySet()) {
@@ -172,11 +193,14 @@ public final class ControlServer implements AutoCloseable {
         return b.toString();
     }
 
-    private static String status(CacheDevice cache, String view, int columns, int rows) {
+    private static String status(ServedVolumes.Volume v, String view, int columns, int rows) {
+        CacheDevice cache = v.cache();
         String status = cache.status();
+        TraceRecorder trace = v.backend().trace();
         return switch (view) {
             case "--human" -> StatusText.human(status, cache.blockBytes()) + "\n" + RemoteOrigin.describe(cache) + "\n"
-                    + StatusText.backgroundErrors(cache.counters(), cache.backgroundFailure()) + "\n";
+                    + StatusText.backgroundErrors(cache.counters(), cache.backgroundFailure()) + "\n"
+                    + (trace == null ? "" : trace.describe() + "\n");
             case "--map" -> CacheMap.render(cache, columns, rows);
             default -> "0 " + (cache.size() / 512) + " cache " + status + "\n";
         };
@@ -217,7 +241,8 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private static final String REQUESTS = "status, status --human, status --map [COLUMNS [ROWS]], metrics, "
-            + "message WORD..., each with --volume NAME after its first word if need be";
+            + "message WORD... (also message trace start FILE, message trace stop), each with --volume NAME after "
+            + "its first word if need be";
 
     private static int mapSize(String word, String what, int min, int max) {
         int v;

@@ -38,9 +38,10 @@ public final class ServedVolumes {
      * @param cache      its cache engine
      * @param export     its NBD export
      * @param origin     its origin's state (a remote origin's connection, or always connected)
+     * @param backend    the adapter between its export and its cache (where its requests are traced)
      */
     public record Volume(String name, String exportName, VolumeSpec spec, CacheDevice cache, NbdExport export,
-            OriginState.Source origin) {
+            OriginState.Source origin, CacheBackend backend) {
     }
 
     private final NbdServer nbd;
@@ -125,16 +126,38 @@ public final class ServedVolumes {
      */
     public Volume serve(String name, String exportName, String description, CacheDevice dev, boolean readOnly,
             VolumeSpec spec) throws IOException {
-        CacheBackend backend = new CacheBackend(dev, readOnly, metrics.timer(name)).onClose(e -> closed(name, e));
+        return serve(name, exportName, description, dev, readOnly, spec, spec == null ? null : spec.trace());
+    }
+
+    /**
+     * As {@link #serve(String, String, String, CacheDevice, boolean, VolumeSpec)}, recording every request to
+     * {@code trace} from the first (null: no trace); a trace that cannot be written is refused before the export
+     * is added (the cache is closed and the exception thrown).
+     */
+    public Volume serve(String name, String exportName, String description, CacheDevice dev, boolean readOnly,
+            VolumeSpec spec, Path trace) throws IOException {
+        CacheBackend backend = new CacheBackend(dev, readOnly, metrics.timer(name)).onClose(e -> closed(name, e))
+                .onTraceStoppedByClose(t -> traceStopped(name, t));
+        if (trace != null) {
+            try {
+                backend.startTrace(trace, name);
+            } catch (IOException | RuntimeException e) {
+                metrics.forget(name);
+                dev.close();
+                throw e;
+            }
+            log.event("volume %s: recording its requests to %s", name, trace);
+        }
         NbdExport export;
         try {
             export = nbd.addExport(exportName, description, backend);
         } catch (IllegalArgumentException | IllegalStateException e) {
+            backend.stopTrace();
             metrics.forget(name);
             dev.close();
             throw e;
         }
-        Volume v = new Volume(name, exportName, spec, dev, export, RemoteOrigin.source(dev));
+        Volume v = new Volume(name, exportName, spec, dev, export, RemoteOrigin.source(dev), backend);
         synchronized (this) {
             running.put(name, v);
             leftOut.remove(name);
@@ -200,6 +223,37 @@ public final class ServedVolumes {
         } finally {
             changes.unlock();
         }
+    }
+
+    // ------------------------------------------------------------------ tracing
+
+    /** {@code trace start FILE}: starts recording {@code v}'s requests to {@code file}. */
+    public void startTrace(Volume v, Path file) throws IOException {
+        v.backend().startTrace(file, v.name());
+        log.event("volume %s: recording its requests to %s", v.name(), file);
+    }
+
+    /** {@code trace stop}: stops recording {@code v}'s requests; returns what the trace holds, in one line. */
+    public String stopTrace(Volume v) {
+        TraceRecorder t = v.backend().stopTrace();
+        if (t == null) {
+            throw new IllegalStateException("no trace is being recorded for volume " + v.name());
+        }
+        return traceStopped(v.name(), t);
+    }
+
+    private String traceStopped(String name, TraceRecorder t) {
+        String line = summary(t);
+        log.event("volume %s: %s", name, line);
+        return line;
+    }
+
+    /** What a stopped trace holds, in one line. */
+    static String summary(TraceRecorder t) {
+        long d = t.dropped();
+        return "trace " + t.file() + " closed: " + t.written() + " requests written, " + d + " dropped"
+                + (d > 0 ? " (the trace writer fell behind)" : "")
+                + (t.failure() != null ? "; writing it failed: " + t.failure() : "");
     }
 
     // ------------------------------------------------------------------ stopping
@@ -358,6 +412,7 @@ public final class ServedVolumes {
         diff(keys, "policy_args", a.policyArgs(), b.policyArgs());
         diff(keys, "discard_passdown", a.discardPassdown(), b.discardPassdown());
         diff(keys, "read_only", was.readOnly(), now.readOnly());
+        diff(keys, "trace", was.trace(), now.trace());
         return keys.isEmpty() ? "no key" : String.join(", ", keys);
     }
 

@@ -75,6 +75,19 @@ class ServeConfigTest {
         assertThat(one.sameAs(changed)).isFalse();
     }
 
+    @Test
+    void aVolumesTraceIsAPathRelativeToTheFileAndPartOfItsSettings() throws Exception {
+        String a = "volumes:\n  v:\n    metadata: m\n    cache: c\n    origin: o\n";
+        ServeConfig.VolumeSpec none = ServeConfig.parse(FILE, a).volumes().get("v");
+        ServeConfig.VolumeSpec traced = ServeConfig.parse(FILE, a + "    trace: traces/v.jdmtrace\n").volumes()
+                .get("v");
+        assertThat(none.trace()).isNull();
+        assertThat(traced.trace()).isEqualTo(Path.of("/etc/jdmcache/traces/v.jdmtrace"));
+        assertThat(none.sameAs(traced)).isFalse();
+        assertThatThrownBy(() -> ServeConfig.parse(FILE, a + "    trace: ''\n"))
+                .hasMessage(FILE + ":6: volumes.v.trace: an empty path");
+    }
+
     private static final String V = "volumes:\n  v:\n    metadata: m\n    cache: c\n    origin: o\n";
 
     @ParameterizedTest(name = "{0}")

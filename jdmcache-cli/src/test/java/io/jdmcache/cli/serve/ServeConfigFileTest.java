@@ -179,7 +179,7 @@ class ServeConfigFileTest {
         assertThat(r.rc()).isEqualTo(1);
         assertThat(r.out().trim()).isEqualTo("serve: " + config + ":9: volumes.a.frob: unknown key (known: "
                 + "block_size, cache, description, discard_passdown, metadata, metadata_version, mode, origin, policy, "
-                + "policy_args, read_only)");
+                + "policy_args, read_only, trace)");
         r = jdmcache("serve", "--config", config.toString(), "--mode", "writethrough");
         assertThat(r.rc()).isEqualTo(1);
         assertThat(r.out()).contains("--mode describes a volume on the command line; with --config").hasLineCount(1);
