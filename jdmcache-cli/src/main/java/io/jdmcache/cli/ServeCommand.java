@@ -102,7 +102,7 @@ final class ServeCommand implements Callable<Integer> {
     int metadataVersion;
 
     @Option(names = "--policy", paramLabel = "NAME", defaultValue = "smq",
-            description = "smq (also mq, default) or cleaner (default ${DEFAULT-VALUE})")
+            description = "smq (also mq, default), cleaner or wtlfu (default ${DEFAULT-VALUE})")
     String policy;
 
     @Option(names = "--policy-arg", paramLabel = "KEY=VALUE", description = "a policy or core argument, e.g. "

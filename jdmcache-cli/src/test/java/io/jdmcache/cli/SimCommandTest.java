@@ -70,7 +70,8 @@ class SimCommandTest {
     void listPoliciesGivesNameAndKind() {
         CliTest.Run r = run("sim", "--list-policies");
         assertThat(r.rc()).isZero();
-        assertThat(r.out()).contains("lru\treference\n").contains("smq\tengine\n").contains("opt\toracle\n");
+        assertThat(r.out()).contains("lru\treference\n").contains("smq\tengine\n").contains("wtlfu\tengine\n")
+                .contains("opt\toracle\n");
         assertThat(r.out().lines()).allMatch(l -> l.matches("[a-z0-9-]+\t(engine|reference|library|oracle)"));
     }
 

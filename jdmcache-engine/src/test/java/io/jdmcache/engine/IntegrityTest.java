@@ -35,15 +35,16 @@ class IntegrityTest {
     static final int UNIT = 8192;
     static final int THREADS = 4;
 
-    @ParameterizedTest(name = "{0} cache {1}% of origin")
+    @ParameterizedTest(name = "{0} cache {1}% of origin, {2}")
     @CsvSource({
-            "writeback, 1", "writeback, 10", "writeback, 100",
-            "writethrough, 1", "writethrough, 10", "writethrough, 100",
-            "passthrough, 1", "passthrough, 10", "passthrough, 100",
+            "writeback, 1, smq", "writeback, 10, smq", "writeback, 100, smq",
+            "writethrough, 1, smq", "writethrough, 10, smq", "writethrough, 100, smq",
+            "passthrough, 1, smq", "passthrough, 10, smq", "passthrough, 100, smq",
+            "writeback, 1, wtlfu", "writeback, 10, wtlfu", "writethrough, 10, wtlfu",
     })
-    void randomWorkloadMatchesTheModel(String modeWord, int percent) throws Exception {
+    void randomWorkloadMatchesTheModel(String modeWord, int percent, String policy) throws Exception {
         CacheMode mode = CacheMode.fromWord(modeWord);
-        long seed = modeWord.hashCode() * 31L + percent;
+        long seed = modeWord.hashCode() * 31L + percent + (policy.equals("smq") ? 0 : policy.hashCode());
         int cacheBytes = Math.max(BLOCK, (int) ((long) ORIGIN * percent / 100 / BLOCK) * BLOCK);
         MemoryBlockDevice md = new MemoryBlockDevice("md", 8 << 20);
         MemoryBlockDevice cache = new MemoryBlockDevice("cache", cacheBytes);
@@ -56,7 +57,7 @@ class IntegrityTest {
         EngineOptions opts = fastClock(EngineOptions.DEFAULTS.withIdleNanos(0).withCommitPeriodNanos(20_000_000L));
 
         // warm the cache (whole-block writes are promoted at once in writeback mode)
-        try (CacheDevice d = open(md, cache, origin, CacheMode.WRITEBACK, "smq", opts)) {
+        try (CacheDevice d = open(md, cache, origin, CacheMode.WRITEBACK, policy, opts)) {
             for (int i = 0; i < 64; i++) {
                 int b = rnd.nextInt(ORIGIN / BLOCK);
                 byte[] data = bytes(rnd, BLOCK);
@@ -73,7 +74,7 @@ class IntegrityTest {
                 CacheDeviceTest.waitClean(cleaner);
             }
         }
-        CacheDevice d = open(md, cache, origin, mode, "smq", opts);
+        CacheDevice d = open(md, cache, origin, mode, policy, opts);
         if (mode == CacheMode.PASSTHROUGH) {
             assertThat(d.residency()).isPositive();
         }
@@ -94,7 +95,7 @@ class IntegrityTest {
         }
         assertThat(d.backgroundFailure()).isNull();
 
-        try (CacheDevice again = open(md, cache, origin, mode, "smq", opts)) {
+        try (CacheDevice again = open(md, cache, origin, mode, policy, opts)) {
             checkAll(again, model, unknown);
         }
         try (CacheDevice cleaner = open(md, cache, origin, CacheMode.WRITEBACK, "cleaner", opts)) {

@@ -56,12 +56,12 @@ public interface CachePolicy {
     }
 
     /**
-     * The name stored in the metadata superblock: {@code smq} (also for {@code default}), {@code mq} or
-     * {@code cleaner}.
+     * The name stored in the metadata superblock: {@code smq} (also for {@code default}), {@code mq},
+     * {@code cleaner} or {@code wtlfu}.
      */
     String name();
 
-    /** The version stored in the metadata superblock ({@code 2.0.0} for all current policies). */
+    /** The version stored in the metadata superblock ({@code 2.0.0} for smq, mq and cleaner, {@code 1.0.0} for wtlfu). */
     PolicyVersion version();
 
     /** The size in bytes of the per-cache-block hint ({@code 4}). */

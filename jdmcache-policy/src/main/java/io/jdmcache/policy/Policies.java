@@ -14,12 +14,14 @@ import java.util.Objects;
  *   <tr><td>{@code default}</td><td>smq</td><td>smq</td><td>none</td></tr>
  *   <tr><td>{@code cleaner}</td><td>cleaner</td><td>no promotions or demotions; writes back every dirty
  *       block, also when busy</td><td>none</td></tr>
+ *   <tr><td>{@code wtlfu}</td><td>wtlfu</td><td>Window TinyLFU with a hill-climbed window
+ *       ({@link TinyLfuPolicy})</td><td>none</td></tr>
  * </table>
- * All are version 2.0.0 with 4-byte hints. Stateless; thread-safe.
+ * smq, mq and cleaner are version 2.0.0, wtlfu 1.0.0; all have 4-byte hints. Stateless; thread-safe.
  */
 public final class Policies {
     /** The names {@link #create} accepts, in the order they are listed in errors. */
-    public static final List<String> NAMES = List.of("smq", "mq", "cleaner", "default");
+    public static final List<String> NAMES = List.of("smq", "mq", "cleaner", "default", "wtlfu");
 
     private Policies() {
     }
@@ -27,7 +29,8 @@ public final class Policies {
     /**
      * Creates a policy on the system clock.
      *
-     * @param name                  {@code smq}, {@code mq}, {@code cleaner} or {@code default} (case-sensitive)
+     * @param name                  {@code smq}, {@code mq}, {@code cleaner}, {@code default} or {@code wtlfu}
+     *                              (case-sensitive)
      * @param cacheBlocks           number of cache blocks, {@code >= 0}
      * @param originBlocks          number of origin blocks (cache-block sized), {@code >= 0}
      * @param cacheBlockSizeSectors the cache block size in 512-byte sectors, {@code > 0}
@@ -41,15 +44,20 @@ public final class Policies {
     /** As {@link #create(String, int, long, long)}, with the given clock for the policy's periods. */
     public static CachePolicy create(String name, int cacheBlocks, long originBlocks, long cacheBlockSizeSectors,
                                      PolicyClock clock) {
-        PolicyType type = type(name);
+        Objects.requireNonNull(name, "name");
+        PolicyType type = name.equals(TinyLfuPolicy.NAME) ? null : type(name);
         if (cacheBlockSizeSectors <= 0) {
             throw new IllegalArgumentException("cache block size must be positive: " + cacheBlockSizeSectors + " sectors");
         }
-        return new SmqPolicy(type, cacheBlocks, originBlocks, clock);
+        Objects.requireNonNull(clock, "clock");
+        return type == null ? new TinyLfuPolicy(cacheBlocks, originBlocks) : new SmqPolicy(type, cacheBlocks, originBlocks, clock);
     }
 
     /** The name a policy created as {@code name} stores in the metadata ({@code default} stores {@code smq}). */
     public static String storedName(String name) {
+        if (TinyLfuPolicy.NAME.equals(name)) {
+            return TinyLfuPolicy.NAME;
+        }
         return type(name).storedName();
     }
 

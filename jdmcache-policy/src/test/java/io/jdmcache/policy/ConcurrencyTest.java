@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Many I/O threads, one migration worker and one ticker on a single policy, as the engine runs it. The policy's
@@ -26,10 +27,11 @@ class ConcurrencyTest {
     private static final int CACHE = 512;
     private static final int ORIGIN = 8192;
 
-    @Test
-    void ioThreadsWorkerAndTickerShareOnePolicy() throws InterruptedException {
+    @ParameterizedTest
+    @ValueSource(strings = {"smq", "wtlfu"})
+    void ioThreadsWorkerAndTickerShareOnePolicy(String name) throws InterruptedException {
         AtomicLong time = new AtomicLong(1_000_000_000L);
-        CachePolicy p = Policies.create("smq", CACHE, ORIGIN, 128, time::get);
+        CachePolicy p = Policies.create(name, CACHE, ORIGIN, 128, time::get);
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         CountDownLatch ioDone = new CountDownLatch(4);
         List<Thread> threads = new ArrayList<>();

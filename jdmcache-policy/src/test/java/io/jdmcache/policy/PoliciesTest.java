@@ -26,10 +26,15 @@ class PoliciesTest {
         assertEquals("smq", create("default").name(), "default is stored as smq");
         assertEquals("mq", create("mq").name());
         assertEquals("cleaner", create("cleaner").name());
+        assertEquals("wtlfu", create("wtlfu").name());
+        assertEquals(new PolicyVersion(1, 0, 0), create("wtlfu").version(), "wtlfu has its own version");
+        assertEquals("wtlfu", Policies.storedName("wtlfu"));
         for (String n : Policies.NAMES) {
             CachePolicy p = create(n);
-            assertEquals(new PolicyVersion(2, 0, 0), p.version(), n);
-            assertEquals("2.0.0", p.version().toString());
+            if (!n.equals("wtlfu")) {
+                assertEquals(new PolicyVersion(2, 0, 0), p.version(), n);
+                assertEquals("2.0.0", p.version().toString());
+            }
             assertEquals(4, p.hintSize(), n);
             assertEquals(100, p.cacheBlocks());
         }
@@ -40,10 +45,10 @@ class PoliciesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"lru", "SMQ", "", "default ", "smq2"})
+    @ValueSource(strings = {"lru", "SMQ", "", "default ", "smq2", "WTLFU", "wtlfu2"})
     void unknownNamesAreRefusedWithTheList(String name) {
         UnknownPolicyException e = assertThrows(UnknownPolicyException.class, () -> create(name));
-        assertEquals("unknown cache policy '" + name + "' (known: smq, mq, cleaner, default)", e.getMessage());
+        assertEquals("unknown cache policy '" + name + "' (known: smq, mq, cleaner, default, wtlfu)", e.getMessage());
         assertEquals(name, e.policyName());
         assertThrows(UnknownPolicyException.class, () -> Policies.storedName(name));
     }
@@ -56,9 +61,10 @@ class PoliciesTest {
         assertThrows(IllegalArgumentException.class, () -> Policies.create("smq", SmqPolicy.MAX_CACHE_BLOCKS + 1, 10, 128));
     }
 
-    @Test
-    void anEmptyCacheMissesEverything() {
-        CachePolicy p = Policies.create("smq", 0, 100, 128, new FakeClock());
+    @ParameterizedTest
+    @ValueSource(strings = {"smq", "wtlfu"})
+    void anEmptyCacheMissesEverything(String name) {
+        CachePolicy p = Policies.create(name, 0, 100, 128, new FakeClock());
         for (int i = 0; i < 100; i++) {
             p.tick(true);
             assertTrue(p.lookup(i % 7, IoDirection.WRITE, true) < 0);
@@ -73,6 +79,7 @@ class PoliciesTest {
         assertEquals("0", create("smq").emitConfigValues().statusText());
         assertEquals("0", create("default").emitConfigValues().statusText());
         assertEquals("0", create("cleaner").emitConfigValues().statusText());
+        assertEquals("4 window_percent 0 adaptive_window 0", create("wtlfu").emitConfigValues().statusText());
         assertEquals(MQ_STATUS, create("mq").emitConfigValues().statusText());
         assertEquals(10, create("mq").emitConfigValues().tokens().size());
     }

@@ -270,9 +270,9 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
             }
             Long version = number(v, "metadata_version", at + ".metadata_version", 1, 2);
             String policy = string(v, "policy", at + ".policy");
-            if (policy != null && !List.of("smq", "mq", "default", "cleaner").contains(policy)) {
+            if (policy != null && !List.of("smq", "mq", "default", "cleaner", "wtlfu").contains(policy)) {
                 throw error(line(v.get("policy").getValueNode()), at + ".policy", "'" + policy
-                        + "' is not smq, mq, default or cleaner");
+                        + "' is not smq, mq, default, cleaner or wtlfu");
             }
             List<String> args = new ArrayList<>();
             NodeTuple pa = v.get("policy_args");

@@ -18,6 +18,7 @@ public final class SimPolicies {
             new OnlinePolicy("caffeine", SimPolicy.Kind.LIBRARY, "the Caffeine library's W-TinyLFU cache, on the calling thread",
                     CaffeineCache::new),
             new EngineReplay("smq", "smq", "the engine's smq (the kernel's stochastic multiqueue), migrations modelled"),
+            new EngineReplay("wtlfu", "wtlfu", "the engine's wtlfu (Window TinyLFU, hill-climbed window), migrations modelled"),
             new Opt());
 
     private SimPolicies() {

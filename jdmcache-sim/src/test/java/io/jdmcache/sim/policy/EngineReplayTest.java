@@ -84,4 +84,22 @@ class EngineReplayTest {
         Trace t = Workloads.phased(CACHE, 200_000, 3);
         assertThat(smq(0).details(t, CACHE, NO_PROGRESS).writebacks()).as("write-backs in the idle gaps").isPositive();
     }
+
+    @Test
+    void wtlfuRunsThroughItsEngineClass() {
+        SimPolicy w = SimPolicies.byName("wtlfu");
+        assertThat(w.kind()).isEqualTo(SimPolicy.Kind.ENGINE);
+        Trace z = Workloads.zipf("z", CACHE * 32, 0.9, 0.3, 200_000, 11);
+        SimResult r = w.run(z, CACHE, NO_PROGRESS);
+        SimResult lru = SimPolicies.byName("lru").run(z, CACHE, NO_PROGRESS);
+        SimResult opt = SimPolicies.byName("opt").run(z, CACHE, NO_PROGRESS);
+        assertThat(r.hits()).isGreaterThan(lru.hits()).isLessThanOrEqualTo(opt.hits());
+        assertThat(r.fills()).as("fills no more than demand-fill LRU").isLessThan(lru.fills());
+        assertThat(w.run(z, CACHE, NO_PROGRESS)).as("deterministic").isEqualTo(r);
+        Trace loop = Workloads.loop(CACHE, 100_000);
+        SimResult l = w.run(loop, CACHE, NO_PROGRESS);
+        assertThat(SimPolicies.byName("lru").run(loop, CACHE, NO_PROGRESS).hits()).isZero();
+        assertThat((double) l.hits() / l.accesses()).as("a loop larger than the cache still hits")
+                .isGreaterThan(0.5 * CACHE / loop.blocks());
+    }
 }
