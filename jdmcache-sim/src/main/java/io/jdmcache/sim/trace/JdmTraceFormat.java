@@ -37,6 +37,9 @@ public final class JdmTraceFormat {
     /** Writes records to a stream (not thread-safe; buffer the stream). */
     public static final class Writer {
         private final OutputStream out;
+        /** One record, encoded here and written in one call: an op byte and three varints of at most 10 bytes. */
+        private final byte[] rec = new byte[31];
+        private int n;
         private long last;
 
         /**
@@ -66,19 +69,21 @@ public final class JdmTraceFormat {
                 throw new IllegalArgumentException("trace record going back in time or negative: time " + timeNanos
                         + ", offset " + offset + ", length " + length);
             }
-            out.write(op);
+            rec[0] = (byte) op;
+            n = 1;
             varint(timeNanos - last);
             varint(offset);
             varint(length);
+            out.write(rec, 0, n);
             last = timeNanos;
         }
 
-        private void varint(long v) throws IOException {
+        private void varint(long v) {
             while ((v & ~0x7FL) != 0) {
-                out.write((int) (v & 0x7F) | 0x80);
+                rec[n++] = (byte) ((v & 0x7F) | 0x80);
                 v >>>= 7;
             }
-            out.write((int) v);
+            rec[n++] = (byte) v;
         }
 
         private void writeLe(long v, int bytes) throws IOException {
