@@ -12,19 +12,21 @@
 #                      packed beforehand), byte-compile the Python part (python3 -m compileall) and pack the whole
 #                      tree again
 #   find-grep.jdmtrace find over the tree and 'grep -r' through it for two words, one after the other
-#   pgbench.jdmtrace   PostgreSQL 15 (shared_buffers 16MB) with its data directory on the volume: pgbench at scale
-#                      PG_SCALE (default 20, about 300 MB) initialised outside the trace, then PG_SECONDS (default
-#                      60) of its TPC-B-like transactions from 4 clients
+#   pgbench.jdmtrace   PostgreSQL (shared_buffers 16MB, synchronous_commit off so that the trace is not all WAL
+#                      flushes) with its data directory on the volume: pgbench at scale PG_SCALE (default 50,
+#                      about 750 MB) initialised outside the trace, then PG_SECONDS (default 90) of its
+#                      TPC-B-like transactions from 4 clients
 # The traces are written compressed (xz) to OUT_DIR as NAME.jdmtrace.xz, and a summary of each is printed
 # (requests, bytes, 'jdmcache sim' at 1/5/10% of its distinct blocks for lru and opt). WORK=DIR keeps the work
-# files there (default: a temporary folder under /var/tmp, removed at the end). Processes are stopped by PID.
+# files there (default: a temporary folder under /var/tmp, removed at the end). JAR=FILE runs another build of
+# jdmcache. Processes are stopped by PID.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 out=$(mkdir -p "${1:-$here/traces}" && cd "${1:-$here/traces}" && pwd)
 mem=${MEM:-64M}
-pg_scale=${PG_SCALE:-20}
-pg_seconds=${PG_SECONDS:-60}
+pg_scale=${PG_SCALE:-50}
+pg_seconds=${PG_SECONDS:-90}
 pgbin=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 
 [ "$(id -u)" = 0 ] || { echo "record-traces: needs root (mount, losetup, cgroups)" >&2; exit 2; }
@@ -33,7 +35,7 @@ for t in nbdfuse losetup mkfs.ext4 mount umount xz python3 java; do
 done
 [ -e /dev/fuse ] || { echo "record-traces: no /dev/fuse (nbdfuse needs FUSE)" >&2; exit 2; }
 [ -x "$pgbin/pgbench" ] || { echo "record-traces: no PostgreSQL (apt-get install postgresql)" >&2; exit 2; }
-jar=$root/jdmcache-cli/target/jdmcache.jar
+jar=${JAR:-$root/jdmcache-cli/target/jdmcache.jar}
 [ -f "$jar" ] || (cd "$root" && ./mvnw -B -q -pl jdmcache-cli -am package -DskipTests)
 
 work=${WORK:-$(mktemp -d /var/tmp/record-traces.XXXXXX)}
@@ -126,7 +128,7 @@ mkdir -p "$pgdata" "$work/pgsock"; chown postgres: "$pgdata" "$work/pgsock"; chm
 pgsu() { su postgres -s /bin/sh -c "$*"; }
 pgsu "$pgbin/initdb -D $pgdata -A trust" > "$work/initdb.out"
 pgstart() {
-  pgsu "$pgbin/pg_ctl -D $pgdata -l $work/pg.log -w -o \"-k $work/pgsock -c listen_addresses='' -c shared_buffers=16MB\" start" > /dev/null
+  pgsu "$pgbin/pg_ctl -D $pgdata -l $work/pgsock/pg.log -w -o \"-k $work/pgsock -c listen_addresses='' -c shared_buffers=16MB -c synchronous_commit=off\" start" > /dev/null
 }
 pgstart
 pgsu "$pgbin/pgbench -h $work/pgsock -i -q -s $pg_scale postgres" > "$work/pgbench-init.out" 2>&1

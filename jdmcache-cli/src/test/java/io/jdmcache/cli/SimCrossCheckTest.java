@@ -102,6 +102,24 @@ class SimCrossCheckTest {
         return out;
     }
 
+    /** The traces bench/record-traces.sh recorded through serve --trace, kept in the repository, still read. */
+    @Test
+    void theRecordedTracesInTheRepositoryRead() {
+        List<String> args = new ArrayList<>(List.of("sim", "--cache-blocks", "1%", "--policies", "lru,opt", "--tsv"));
+        for (String t : List.of("build", "find-grep", "pgbench")) {
+            Path p = ROOT.resolve("bench/traces/" + t + ".jdmtrace.xz");
+            assertThat(p).exists();
+            args.add("--trace");
+            args.add(p.toString());
+        }
+        CliTest.Run r = CliTest.run(args.toArray(String[]::new));
+        assertThat(r.rc()).as(r.err()).isZero();
+        Map<String, Row> rows = rows(r.out());
+        assertThat(rows).hasSize(6);
+        assertThat(rows.values()).allMatch(x -> x.accesses() > 10_000);
+        assertThat(r.err()).contains("read as jdmcache");
+    }
+
     @Test
     void lruAndOptAgreeWithAnIndependentSimulator(@TempDir Path dir) throws Exception {
         Path python = Path.of("/usr/bin/python3");
