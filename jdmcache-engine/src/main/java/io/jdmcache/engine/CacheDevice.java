@@ -6,6 +6,7 @@ import io.jdmcache.engine.core.BackgroundFailures;
 import io.jdmcache.engine.core.BlockLocks;
 import io.jdmcache.engine.core.CacheGeometry;
 import io.jdmcache.engine.core.Counters;
+import io.jdmcache.engine.core.DirtyTracker;
 import io.jdmcache.engine.core.DiscardSet;
 import io.jdmcache.engine.core.EngineCounters;
 import io.jdmcache.engine.core.WorkCompletions;
@@ -34,16 +35,12 @@ import java.nio.ByteBuffer;
  *
  * <p>This class is the façade; the work is done by the engine's parts, lowest first:
  * <ul>
- *   <li>{@code core}: {@link CacheGeometry} (block arithmetic), {@link BlockLocks} (the bio prison: striped
- *       locks over origin blocks), {@link DiscardSet}, {@link EngineCounters} and their {@link Counters}
- *       snapshot, {@link Activity} (idle test, tick tagging);</li>
+ *   <li>{@code core}: {@link CacheGeometry}, {@link BlockLocks} (the bio prison), {@link DiscardSet},
+ *       {@link DirtyTracker}, {@link EngineCounters}, {@link Counters}, {@link Activity};</li>
  *   <li>{@code commit}: {@link Committer}, the commit batcher;</li>
- *   <li>{@code migration}: {@link Migrator} (promote, demote, write back, invalidate) and
- *       {@link MigrationWorkers} (threads, budget, timer);</li>
- *   <li>{@code io}: {@link IoPath}, where every request enters, cut into block pieces, and its
- *       {@link io.jdmcache.engine.io.IoMode} (writeback, writethrough, passthrough), chosen at open;</li>
- *   <li>{@code control}: {@link CacheLoader} (open), {@link StatusLine}, {@link TargetMessages},
- *       {@link CleanShutdown}.</li>
+ *   <li>{@code migration}: {@link Migrator} (promote, demote, write back) and {@link MigrationWorkers};</li>
+ *   <li>{@code io}: {@link IoPath}, where every request enters, and its {@link io.jdmcache.engine.io.IoMode};</li>
+ *   <li>{@code control}: {@link CacheLoader}, {@link StatusLine}, {@link TargetMessages}, {@link CleanShutdown}.</li>
  * </ul>
  *
  * <h2>I/O</h2>
@@ -58,8 +55,10 @@ import java.nio.ByteBuffer;
  * block is reused only after the commit that removed its mapping.
  *
  * <h2>Crash semantics</h2>
- * Dirty bits and hints are saved at {@link #close()}; after a crash every mapped block is loaded dirty and is
- * written back, so no write acknowledged before a completed flush is lost, in any mode.
+ * Dirty bits and hints are saved at {@link #close()}. In writeback every commit also carries the exact dirty
+ * bits (see {@link DirtyTracker}), trusted after a crash; in the other modes, and for metadata without that
+ * marker, every mapped block is loaded dirty after a crash, as the kernel does. No write acknowledged before a
+ * completed flush is lost.
  */
 public final class CacheDevice implements BlockDevice {
     /** The kernel's DM_CACHE_METADATA_BLOCK_SIZE in sectors. */
@@ -97,7 +96,8 @@ public final class CacheDevice implements BlockDevice {
         BlockLocks locks = new BlockLocks();
         WorkCompletions completions = new WorkCompletions();
         this.failures = new BackgroundFailures(name(), counters);
-        this.committer = new Committer(md, cacheDev, originDev, counters, name());
+        this.committer = new Committer(md, cacheDev, originDev, counters, name(),
+                config.mode() == CacheMode.WRITEBACK ? DirtyTracker.loaded(c.policy(), geometry.cacheBlocks()) : null);
         this.migrator = new Migrator(geometry, cacheDev, originDev, md, policy, locks, committer, counters,
                 completions, failures);
         this.workers = new MigrationWorkers(options, geometry, policy, md, migrator, committer, failures, activity);
@@ -105,6 +105,11 @@ public final class CacheDevice implements BlockDevice {
                 completions, discards, counters, activity, migrator, workers, committer);
         this.messages = new TargetMessages(config.mode(), geometry.cacheBlocks(), md, policy, workers, migrator);
         workers.setThreshold(c.migrationThreshold());
+    }
+
+    /** Whether the committed dirty bits are exact across a crash (writeback). */
+    public boolean exactDirty() {
+        return committer.exactDirty();
     }
 
     /** Opens the three devices named by the table line (files or block devices) with the default options. */

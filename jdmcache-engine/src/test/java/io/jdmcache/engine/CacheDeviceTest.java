@@ -117,7 +117,8 @@ class CacheDeviceTest {
     }
 
     @Test
-    void afterACrashEveryMappedBlockIsDirty() throws IOException {
+    void afterACrashOnlyTheBlocksThatWereDirtyAreDirtyInWritebackAndEveryMappedBlockInWritethrough()
+            throws IOException {
         Rig r = new Rig(1 << 20, 4 << 20);
         byte[] data = random(2 * BLOCK, 2);
         CacheDevice d = r.open(CacheMode.WRITETHROUGH);
@@ -132,7 +133,21 @@ class CacheDeviceTest {
         assertThat(d.residency()).isEqualTo(2);
         d.close();
         d = r.open(CacheMode.WRITEBACK);
+        assertThat(d.exactDirty()).isTrue();
         assertThat(d.dirtyBlocks()).isZero();
+        byte[] more = random(100, 3);
+        d.write(BLOCK + 10, ByteBuffer.wrap(more)); // a write hit: block 1 dirty again, committed before the write
+        System.arraycopy(more, 0, data, BLOCK + 10, more.length);
+        d.abandon();
+        // writeback commits exact dirty bits: after the crash block 1 alone is dirty
+        d = r.open(CacheMode.WRITEBACK);
+        assertThat(d.residency()).isEqualTo(2);
+        assertThat(d.dirtyBlocks()).isEqualTo(1);
+        assertThat(read(d, 0, data.length)).isEqualTo(data);
+        d.close();
+        // writethrough keeps the kernel's rule: after a crash every mapped block is dirty
+        d = r.open(CacheMode.WRITETHROUGH);
+        assertThat(d.exactDirty()).isFalse();
         d.flush();
         d.abandon();
         d = r.open(CacheMode.WRITEBACK);

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jdmcache.metadata.testing.BlockKinds;
 import io.jdmcache.pdata.io.MemoryBlockDevice;
+import io.jdmcache.metadata.Superblock;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -106,11 +108,16 @@ class DamagedMetadataTest {
                 assertThat(Arrays.copyOfRange(after, 4096, MD)).as("a failed open writes no block but the "
                         + "superblock, %s", ctx).isEqualTo(Arrays.copyOfRange(image, 4096, MD));
                 if (!Arrays.equals(Arrays.copyOf(after, 4096), Arrays.copyOf(image, 4096))) {
-                    // needs_check set (and the clean-shutdown flag may go: the next open then trusts no clean bit)
+                    // needs_check set (and the clean-shutdown flag and the exact-dirty marker may go: the next
+                    // open then trusts no dirty bit)
                     assertThat(after[4] & 2).as("needs_check after a failed open, %s", ctx).isEqualTo(2);
                     assertThat(after[4] & ~3).isEqualTo(image[4] & ~3);
+                    byte[] expected = Arrays.copyOfRange(image, 0, 4096);
+                    Arrays.fill(expected, Superblock.EXACT_DIRTY_OFFSET, Superblock.EXACT_DIRTY_OFFSET + 24, (byte) 0);
+                    assertThat(Superblock.exactDirtyMarker(after)).as("the marker after a failed open, %s", ctx)
+                            .isFalse();
                     assertThat(Arrays.copyOfRange(after, 5, 4096)).as("the rest of the superblock after a failed "
-                            + "open, %s", ctx).isEqualTo(Arrays.copyOfRange(image, 5, 4096));
+                            + "open, %s", ctx).isEqualTo(Arrays.copyOfRange(expected, 5, 4096));
                 }
                 continue;
             } catch (RuntimeException e) {

@@ -61,6 +61,11 @@ final class PowerRail {
         };
     }
 
+    /** Writes made so far, across the devices. */
+    long writes() {
+        return writes.get();
+    }
+
     /** Cuts the power after {@code n} more writes. */
     void armAfter(long n) {
         cutAt = writes.get() + n;

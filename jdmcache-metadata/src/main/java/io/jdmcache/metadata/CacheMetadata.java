@@ -19,7 +19,9 @@ import java.util.function.LongUnaryOperator;
  * Every change belongs to the current transaction and becomes durable at {@link #commit(boolean)}: space
  * map, every new block, a flush, the superblock last, a flush. {@link #abort()} rolls back to the last commit.
  * Opening read-write clears the superblock's clean-shutdown flag in place, so a crash at any later point
- * reads as "not clean": every mapping is then loaded dirty and hints and discards are ignored.
+ * reads as "not clean": every mapping is then loaded dirty and hints and discards are ignored, as the kernel
+ * does, unless the last commit carried the exact-dirty marker ({@link #commit(boolean, boolean)}), in which
+ * case the stored dirty bits are loaded as they are (hints and discards are still ignored).
  *
  * <h2>Modes</h2>
  * When an operation fails (a change, a commit, or a read of the device such as a load, while the metadata is
@@ -335,6 +337,21 @@ public final class CacheMetadata implements Closeable {
         });
     }
 
+    /**
+     * Rewrites the dirty state of the cache blocks of some words only: bit i of {@code values[k]} is the state of
+     * cache block 64 * idx[k] + i (bits beyond the cache ignored). Unmapped blocks keep no state in format 1.
+     */
+    public void setDirtyWords(long[] idx, long[] values, int n) throws IOException {
+        write("set dirty bits", c -> {
+            if (n < 0 || n > idx.length || n > values.length) {
+                throw new IllegalArgumentException(n + " dirty words of " + idx.length + " and " + values.length);
+            }
+        }, c -> {
+            c.setDirtyWords(idx, values, n);
+            return null;
+        });
+    }
+
     /** Grows or shrinks the cache; shrinking is refused, naming the first dirty block, if any dropped block is dirty. */
     public void resize(long newCacheBlocks) throws IOException {
         write("resize", c -> MetadataCore.checkCacheSize(newCacheBlocks), c -> {
@@ -438,9 +455,19 @@ public final class CacheMetadata implements Closeable {
 
     /** Commits the transaction; {@code cleanShutdown} sets the clean-shutdown flag (the final commit of a stop). */
     public void commit(boolean cleanShutdown) throws IOException {
+        commit(cleanShutdown, false);
+    }
+
+    /**
+     * As {@link #commit(boolean)}; {@code exactDirty} marks the commit's dirty bits exact (see {@link Superblock}):
+     * the caller vouches that every mapped block whose cache data may differ from the origin is committed dirty,
+     * now and until its next commit, so that an open after an unclean stop may trust them. A commit without it,
+     * and any in-place change of the flags (needs_check, the clean-shutdown flag at open), removes the marker.
+     */
+    public void commit(boolean cleanShutdown, boolean exactDirty) throws IOException {
         committedSinceOpen = true;
         write("commit", NO_CHECK, c -> {
-            c.commit(cleanShutdown);
+            c.commit(cleanShutdown, exactDirty);
             return null;
         });
     }
@@ -588,6 +615,14 @@ public final class CacheMetadata implements Closeable {
     /** Metadata blocks the space map manages. */
     public long totalMetadataBlocks() throws IOException {
         return read(c -> c.sm.nrBlocks());
+    }
+
+    /**
+     * Whether the superblock found at open carried the exact-dirty marker: its dirty bits were then loaded as they
+     * are even after an unclean stop.
+     */
+    public boolean exactDirtyWhenOpened() throws IOException {
+        return read(c -> c.exactDirtyWhenOpened);
     }
 
     /** Whether the clean-shutdown flag was set when the metadata was opened. */

@@ -28,6 +28,9 @@ interface DirtyFormat {
     /** Writes the dirty state of cache blocks [0, nrBits) from {@code words} (bit i of word i/64). */
     void setDirtyBits(MetadataCore core, long[] words, long nrBits) throws MetadataException;
 
+    /** Writes the dirty state of cache blocks [64w, 64w + 64) that exist from {@code value} (bit i: block 64w+i). */
+    void setDirtyWord(MetadataCore core, long w, long value) throws MetadataException;
+
     /** Grows or shrinks the dirty structure with the mapping array. */
     void resize(MetadataCore core, long oldBlocks, long newBlocks) throws MetadataException;
 

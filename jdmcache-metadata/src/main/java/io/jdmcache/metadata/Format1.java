@@ -47,6 +47,22 @@ final class Format1 implements DirtyFormat {
     }
 
     @Override
+    public void setDirtyWord(MetadataCore core, long w, long value) throws MetadataException {
+        long end = Math.min(core.cacheBlocks, w * 64 + 64);
+        for (long i = w * 64; i < end; i++) {
+            long v = core.mappings.get(core.mappingRoot, i);
+            if (!Mapping.valid(v)) {
+                continue;
+            }
+            boolean want = (value & (1L << i)) != 0;
+            if (want != ((v & Mapping.DIRTY) != 0)) {
+                core.mappingRoot = core.mappings.set(core.mappingRoot, i, want ? v | Mapping.DIRTY : v & ~Mapping.DIRTY);
+                core.changed = true;
+            }
+        }
+    }
+
+    @Override
     public void resize(MetadataCore core, long oldBlocks, long newBlocks) {
     }
 

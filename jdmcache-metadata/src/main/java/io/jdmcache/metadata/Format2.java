@@ -35,6 +35,14 @@ final class Format2 implements DirtyFormat {
     }
 
     @Override
+    public void setDirtyWord(MetadataCore core, long w, long value) throws MetadataException {
+        if (core.bitset.word(core.dirtyRoot, w) != value) {
+            core.dirtyRoot = core.bitset.setWord(core.dirtyRoot, w, value);
+            core.changed = true;
+        }
+    }
+
+    @Override
     public void resize(MetadataCore core, long oldBlocks, long newBlocks) throws MetadataException {
         core.dirtyRoot = core.bitset.resize(core.dirtyRoot, oldBlocks, newBlocks, false);
     }

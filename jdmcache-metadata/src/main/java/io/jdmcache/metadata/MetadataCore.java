@@ -55,6 +55,8 @@ final class MetadataCore {
 
     boolean changed;
     boolean cleanWhenOpened;
+    /** The superblock found at open carried the exact-dirty marker (see {@link Superblock}). */
+    boolean exactDirtyWhenOpened;
     final BitsetHandle discards;
     /** The superblock as last committed (or as found at open). */
     Superblock committed;
@@ -103,6 +105,7 @@ final class MetadataCore {
         MetadataCore c = new MetadataCore(dev, bm, sm, sb.version());
         c.load(sb);
         c.cleanWhenOpened = sb.cleanShutdown();
+        c.exactDirtyWhenOpened = sb.exactDirty();
         return c;
     }
 
@@ -134,18 +137,26 @@ final class MetadataCore {
         return new Superblock(withFlags, uuid, Superblock.MAGIC, version, policyName, hintSize, sm.committedRoot(),
                 mappingRoot, hintRoot, discardRoot, discardBlockSize, discardNrBlocks, dataBlockSize,
                 Superblock.METADATA_BLOCK_SECTORS, cacheBlocks, compatFlags, compatRoFlags, incompatFlags, stats,
-                policyVersion, version >= 2 ? dirtyRoot : 0);
+                policyVersion, version >= 2 ? dirtyRoot : 0, false);
     }
 
     /** The kernel's commit sequence (format-spec 8.4); superblock last. */
     void commit(boolean cleanShutdown) throws MetadataException {
+        commit(cleanShutdown, false);
+    }
+
+    /**
+     * As {@link #commit(boolean)}; {@code exactDirty} writes the exact-dirty marker (the caller vouches that the
+     * committed dirty bits cover every block whose cache data may differ from the origin).
+     */
+    void commit(boolean cleanShutdown, boolean exactDirty) throws MetadataException {
         discardRoot = discards.flush();
         SpaceMapRoot smRoot = tm.preCommit();
         int newFlags = cleanShutdown ? flags | Superblock.CLEAN_SHUTDOWN : flags & ~Superblock.CLEAN_SHUTDOWN;
         Superblock sb = new Superblock(newFlags, uuid, Superblock.MAGIC, version, policyName, hintSize, smRoot,
                 mappingRoot, hintRoot, discardRoot, discardBlockSize, discardNrBlocks, dataBlockSize,
                 Superblock.METADATA_BLOCK_SECTORS, cacheBlocks, compatFlags, compatRoFlags, incompatFlags, stats,
-                policyVersion, version >= 2 ? dirtyRoot : 0);
+                policyVersion, version >= 2 ? dirtyRoot : 0, exactDirty);
         WriteBlock w = bm.writeZeroed(0, Superblock.VALIDATOR);
         sb.pack(w.data());
         tm.commit(w);
@@ -213,7 +224,8 @@ final class MetadataCore {
                 hintLength = Math.min(cacheBlocks, a.length(hintRoot));
                 h = hintLength > 0 ? ArrayCursor.open(tm, hintRoot, hintSize, hintLength) : null;
             }
-            dirty = cleanWhenOpened ? format.openDirtySource(this) : null;
+            // after an unclean stop the stored dirty bits are trusted only when the marker vouches for them
+            dirty = cleanWhenOpened || exactDirtyWhenOpened ? format.openDirtySource(this) : null;
         } catch (MetadataException | RuntimeException e) {
             throw loadFailure(0, -1, e);
         }
@@ -300,6 +312,23 @@ final class MetadataCore {
 
     void setDirtyBits(long[] words, long nrBits) throws MetadataException {
         format.setDirtyBits(this, words, nrBits);
+    }
+
+    /** Rewrites the dirty state of the cache blocks of words {@code idx[0..n)} (bit i of word w: block 64w+i). */
+    void setDirtyWords(long[] idx, long[] values, int n) throws MetadataException {
+        long nWords = (cacheBlocks + 63) >>> 6;
+        for (int k = 0; k < n; k++) {
+            if (idx[k] < 0 || idx[k] >= nWords) {
+                throw new IndexOutOfBoundsException("dirty word " + idx[k] + " is outside the cache (" + nWords
+                        + " words)");
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            long w = idx[k];
+            long inWord = cacheBlocks - w * 64;
+            long mask = inWord >= 64 ? -1L : (1L << inWord) - 1;
+            format.setDirtyWord(this, w, values[k] & mask);
+        }
     }
 
     boolean allClean() throws MetadataException {

@@ -24,7 +24,7 @@ public record Superblock(int flags, byte[] uuid, long magic, int version, String
                          SpaceMapRoot spaceMapRoot, long mappingRoot, long hintRoot, long discardRoot,
                          long discardBlockSize, long discardNrBlocks, long dataBlockSize, long metadataBlockSize,
                          long cacheBlocks, long compatFlags, long compatRoFlags, long incompatFlags,
-                         CacheStats stats, int[] policyVersion, long dirtyRoot) {
+                         CacheStats stats, int[] policyVersion, long dirtyRoot, boolean exactDirty) {
 
     public static final long MAGIC = 1623043;
     public static final int SALT = 9031977;
@@ -37,6 +37,9 @@ public record Superblock(int flags, byte[] uuid, long magic, int version, String
     public static final int METADATA_BLOCK_SECTORS = 8;
     public static final int POLICY_NAME_SIZE = 16;
     public static final int USED_BYTES = 292;
+    /** "jdmcXDRT": the exact-dirty marker at {@link #EXACT_DIRTY_OFFSET}. */
+    public static final long EXACT_DIRTY_MAGIC = 0x54524458636d646aL;
+    public static final int EXACT_DIRTY_OFFSET = 64 + SpaceMapRoot.SIZE;
     /** Location and checksum only: field rules are checked by the metadata layer with their own errors. */
     public static final SaltedValidator VALIDATOR = new SaltedValidator(KIND, SALT, 8);
 
@@ -74,7 +77,19 @@ public record Superblock(int flags, byte[] uuid, long magic, int version, String
                 Bytes.u32(b, 232), Bytes.u32(b, 236), Bytes.u32(b, 240), Bytes.u32(b, 244), Bytes.u32(b, 248),
                 Bytes.u32(b, 252),
                 new CacheStats(Bytes.u32(b, 256), Bytes.u32(b, 260), Bytes.u32(b, 264), Bytes.u32(b, 268)),
-                new int[] {Bytes.i32(b, 272), Bytes.i32(b, 276), Bytes.i32(b, 280)}, Bytes.i64(b, 284));
+                new int[] {Bytes.i32(b, 272), Bytes.i32(b, 276), Bytes.i32(b, 280)}, Bytes.i64(b, 284),
+                exactDirtyMarker(b));
+    }
+
+    /**
+     * True when block 0 {@code b} carries the exact-dirty marker and its copies of the roots match the
+     * superblock's (the dirty root counts only in format 2).
+     */
+    public static boolean exactDirtyMarker(byte[] b) {
+        int o = EXACT_DIRTY_OFFSET;
+        long dirtyRoot = Bytes.i32(b, 40) >= 2 ? Bytes.i64(b, 284) : 0;
+        return Bytes.i64(b, o) == EXACT_DIRTY_MAGIC && Bytes.i64(b, o + 8) == Bytes.i64(b, 192)
+                && Bytes.i64(b, o + 16) == dirtyRoot;
     }
 
     /** True when the 16-byte policy name field of {@code b} has a NUL terminator. */
@@ -117,6 +132,11 @@ public record Superblock(int flags, byte[] uuid, long magic, int version, String
         Bytes.put32(b, 276, policyVersion[1]);
         Bytes.put32(b, 280, policyVersion[2]);
         Bytes.put64(b, 284, version >= 2 ? dirtyRoot : 0);
+        if (exactDirty) {
+            Bytes.put64(b, EXACT_DIRTY_OFFSET, EXACT_DIRTY_MAGIC);
+            Bytes.put64(b, EXACT_DIRTY_OFFSET + 8, mappingRoot);
+            Bytes.put64(b, EXACT_DIRTY_OFFSET + 16, version >= 2 ? dirtyRoot : 0);
+        }
     }
 
     private static String cString(byte[] b, int off, int max) {
@@ -127,11 +147,11 @@ public record Superblock(int flags, byte[] uuid, long magic, int version, String
         return new String(b, off, n, StandardCharsets.ISO_8859_1);
     }
 
-    /** A copy with other flags. */
+    /** A copy with other flags, and without the exact-dirty marker. */
     public Superblock withFlags(int newFlags) {
         return new Superblock(newFlags, uuid, magic, version, policyName, policyHintSize, spaceMapRoot, mappingRoot,
                 hintRoot, discardRoot, discardBlockSize, discardNrBlocks, dataBlockSize, metadataBlockSize,
-                cacheBlocks, compatFlags, compatRoFlags, incompatFlags, stats, policyVersion, dirtyRoot);
+                cacheBlocks, compatFlags, compatRoFlags, incompatFlags, stats, policyVersion, dirtyRoot, false);
     }
 
     @Override
@@ -156,6 +176,7 @@ public record Superblock(int flags, byte[] uuid, long magic, int version, String
     public String toString() {
         return "Superblock[version=" + version + ", flags=" + flags + ", policy=" + policyName + ", cacheBlocks="
                 + cacheBlocks + ", dataBlockSize=" + dataBlockSize + ", mappingRoot=" + mappingRoot + ", hintRoot="
-                + hintRoot + ", discardRoot=" + discardRoot + ", dirtyRoot=" + dirtyRoot + ", sm=" + spaceMapRoot + "]";
+                + hintRoot + ", discardRoot=" + discardRoot + ", dirtyRoot=" + dirtyRoot + ", sm=" + spaceMapRoot
+                + (exactDirty ? ", exactDirty" : "") + "]";
     }
 }

@@ -138,7 +138,7 @@ class CacheMetadataEdgeTest {
         Superblock patched = new Superblock(sb.flags(), sb.uuid(), sb.magic(), sb.version(), sb.policyName(),
                 sb.policyHintSize(), smRoot, sb.mappingRoot(), hints, sb.discardRoot(), sb.discardBlockSize(),
                 sb.discardNrBlocks(), sb.dataBlockSize(), sb.metadataBlockSize(), sb.cacheBlocks(), sb.compatFlags(),
-                sb.compatRoFlags(), sb.incompatFlags(), sb.stats(), sb.policyVersion(), sb.dirtyRoot());
+                sb.compatRoFlags(), sb.incompatFlags(), sb.stats(), sb.policyVersion(), sb.dirtyRoot(), false);
         WriteBlock w = bm.writeZeroed(0, Superblock.VALIDATOR);
         patched.pack(w.data());
         tm.commit(w);

@@ -1,5 +1,6 @@
 package io.jdmcache.engine.commit;
 
+import io.jdmcache.engine.core.DirtyTracker;
 import io.jdmcache.engine.core.EngineCounters;
 import io.jdmcache.metadata.CacheMetadata;
 import io.jdmcache.metadata.MetadataMode;
@@ -20,6 +21,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * the update, or wholly after its metadata commit; so a committed mapping never points at cache data that was
  * not forced first. The gate covers the metadata update alone, never the data's copy, so a commit (a flush
  * from the foreground) never waits for a migration to copy a block.
+ *
+ * <p>With a {@link DirtyTracker} (writeback), every commit also writes the dirty bits that changed and carries
+ * the exact-dirty marker, and a write that would change a cache block the disk says is clean first waits for a
+ * commit ({@link #beforeWrite}): so the committed dirty bits can be trusted after a crash.
  */
 public final class Committer {
     private final CacheMetadata md;
@@ -27,6 +32,10 @@ public final class Committer {
     private final BlockDevice originDev;
     private final EngineCounters counters;
     private final String deviceName;
+    /** The exact dirty state to commit, or null (writethrough, passthrough: the kernel's all-dirty rule). */
+    private final DirtyTracker tracker;
+    /** Whether a commit with the exact-dirty marker has been made since open. */
+    private boolean markerWritten;
     /** Readers: metadata updates in progress. Writer: a commit. */
     private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock(true);
     private final Object commitMutex = new Object();
@@ -41,6 +50,12 @@ public final class Committer {
 
     public Committer(CacheMetadata md, BlockDevice cacheDev, BlockDevice originDev, EngineCounters counters,
                      String deviceName) {
+        this(md, cacheDev, originDev, counters, deviceName, null);
+    }
+
+    public Committer(CacheMetadata md, BlockDevice cacheDev, BlockDevice originDev, EngineCounters counters,
+                     String deviceName, DirtyTracker tracker) {
+        this.tracker = tracker;
         this.md = md;
         this.cacheDev = cacheDev;
         this.originDev = originDev;
@@ -58,6 +73,40 @@ public final class Committer {
         }
     }
 
+    /**
+     * A write is about to change cache block {@code c}'s data (the caller holds the block's exclusive lock and has
+     * marked it dirty in the policy): returns once the metadata on disk says the block is dirty. Waits for a
+     * commit only when it does not yet. With metadata that is no longer writable there is nothing to wait for:
+     * the in-place needs_check update removed the exact-dirty marker, so a crash loads every block dirty.
+     */
+    public void beforeWrite(int c) throws IOException {
+        if (tracker != null && !tracker.beforeWrite(c) && md.mode() == MetadataMode.READ_WRITE) {
+            commit();
+        }
+    }
+
+    /**
+     * Cache block {@code c} is being mapped (call inside {@link #underUpdate}, with the mapping's insertion);
+     * {@code dirty} when its data already differs from the origin block's.
+     */
+    public void promoted(int c, boolean dirty) {
+        if (tracker != null) {
+            tracker.promoted(c, dirty);
+        }
+    }
+
+    /** Cache block {@code c} was written back and the origin holds its data durably (its block lock held). */
+    public void cleaned(int c) {
+        if (tracker != null) {
+            tracker.cleaned(c);
+        }
+    }
+
+    /** Whether commits keep the dirty bits exact across a crash. */
+    public boolean exactDirty() {
+        return tracker != null;
+    }
+
     /** Group commit: returns once a commit that started after this call has completed. */
     public void commit() throws IOException {
         long ticket = requests.incrementAndGet();
@@ -66,14 +115,15 @@ public final class Committer {
                 return;
             }
             long upTo = requests.get();
-            doCommit(false);
+            doCommit(false, true);
             done = upTo;
         }
     }
 
     /** Commits if the metadata changed since the last commit (the periodic commit). */
     public void commitIfChanged() throws IOException {
-        if (md.mode() == MetadataMode.READ_WRITE && md.changedThisTransaction()) {
+        if (md.mode() == MetadataMode.READ_WRITE && (md.changedThisTransaction()
+                || (tracker != null && tracker.changed()))) {
             commit();
         }
     }
@@ -85,13 +135,13 @@ public final class Committer {
     public void cleanCommit(MetadataUpdate save) throws IOException {
         synchronized (commitMutex) {
             if (md.mode() == MetadataMode.READ_WRITE) {
-                save.run();
-                doCommit(true);
+                save.run(); // every dirty bit from the policy: the tracker's words are not needed
+                doCommit(true, false);
             }
         }
     }
 
-    private void doCommit(boolean clean) throws IOException {
+    private void doCommit(boolean clean, boolean dirtyWords) throws IOException {
         gate.writeLock().lock();
         try {
             flushDataDevices();
@@ -100,10 +150,32 @@ public final class Committer {
                 throw new IOException(deviceName + ": cannot commit: the metadata is " + m.status()
                         + (m == MetadataMode.FAIL ? "" : " (needs_check)"));
             }
-            if (clean || md.changedThisTransaction()) {
-                md.setStats(counters.stats());
-                md.commit(clean);
-                counters.committed();
+            boolean tracked = tracker != null && dirtyWords;
+            boolean ok = false;
+            try {
+                if (tracked) {
+                    int n = tracker.snapshot();
+                    if (tracker.firstCommit()) {
+                        md.setDirtyBits(tracker.snapshotWords(), tracker.blocks());
+                    } else if (n > 0) {
+                        md.setDirtyWords(tracker.changedIndexes(), tracker.changedValues(), n);
+                    }
+                }
+                if (clean || md.changedThisTransaction() || (tracker != null && !markerWritten)) {
+                    md.setStats(counters.stats());
+                    md.commit(clean, tracker != null);
+                    markerWritten = tracker != null;
+                    counters.committed();
+                }
+                ok = true;
+            } finally {
+                if (tracked) {
+                    if (ok) {
+                        tracker.committed();
+                    } else {
+                        tracker.commitFailed();
+                    }
+                }
             }
         } finally {
             gate.writeLock().unlock();

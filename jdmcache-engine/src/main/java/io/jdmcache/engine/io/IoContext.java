@@ -1,5 +1,6 @@
 package io.jdmcache.engine.io;
 
+import io.jdmcache.engine.commit.Committer;
 import io.jdmcache.engine.core.CacheGeometry;
 import io.jdmcache.engine.core.EngineCounters;
 import io.jdmcache.engine.migration.MigrationWorkers;
@@ -12,7 +13,7 @@ import java.nio.ByteBuffer;
 
 /** What the I/O path and its modes work with. */
 record IoContext(CacheGeometry geometry, CachePolicy policy, BlockDevice cacheDev, BlockDevice originDev,
-                 EngineCounters counters, Migrator migrator, MigrationWorkers workers) {
+                 EngineCounters counters, Migrator migrator, MigrationWorkers workers, Committer committer) {
 
     /** A write miss ({@code lookup} is the policy's answer): counted, and the piece goes to the origin. */
     void writeMiss(int lookup, long pos, ByteBuffer src) throws IOException {

@@ -57,7 +57,8 @@ public final class IoPath {
         this.workers = workers;
         this.committer = committer;
         this.discardPassdown = discardPassdown;
-        this.mode = IoMode.of(mode, new IoContext(geometry, policy, cacheDev, originDev, counters, migrator, workers));
+        this.mode = IoMode.of(mode, new IoContext(geometry, policy, cacheDev, originDev, counters, migrator, workers,
+                committer));
     }
 
     public CacheMode mode() {

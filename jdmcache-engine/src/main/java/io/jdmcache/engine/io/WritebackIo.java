@@ -45,6 +45,7 @@ final class WritebackIo implements IoMode {
             if (!policy.trySetDirty(c)) {
                 return false; // a demotion of the block was issued
             }
+            ctx.committer().beforeWrite(c); // the disk must say dirty before the cache block changes
             ctx.counters().writeHit();
             ctx.cacheDev().write(ctx.geometry().cacheOffset(c, in), src);
         } else {

@@ -105,7 +105,10 @@ public final class Migrator {
             try {
                 // the data first, outside the commit gate: a commit waits for the mapping's update, never for a copy
                 copy(originDev, geometry.start(w.oblock()), cacheDev, geometry.cacheOffset(w.cblock(), 0), buf);
-                committer.underUpdate(() -> md.insertMapping(w.cblock(), w.oblock()));
+                committer.underUpdate(() -> {
+                    committer.promoted(w.cblock(), false);
+                    md.insertMapping(w.cblock(), w.oblock());
+                });
                 ok = true;
             } finally {
                 complete(w, ok);
@@ -143,6 +146,7 @@ public final class Migrator {
                 }
                 counters.wroteBack(1);
                 policy.clearDirty(w.cblock());
+                committer.cleaned(w.cblock());
                 ok = true;
             } finally {
                 complete(w, ok);
@@ -205,6 +209,7 @@ public final class Migrator {
                 counters.wroteBack(run.size()); // counted before the blocks turn clean, so a clean cache shows them all
                 for (PolicyWork w : run) {
                     policy.clearDirty(w.cblock());
+                    committer.cleaned(w.cblock());
                 }
                 ok = true;
             } finally {
@@ -226,7 +231,10 @@ public final class Migrator {
         ByteBuffer dup = src.duplicate();
         try {
             cacheDev.write(geometry.cacheOffset(c, 0), src);
-            committer.underUpdate(() -> md.insertMapping(c, work.oblock()));
+            committer.underUpdate(() -> {
+                committer.promoted(c, true); // committed dirty with the mapping: its data is not the origin's
+                md.insertMapping(c, work.oblock());
+            });
             ok = true;
         } catch (IOException e) {
             failures.migrationFailed(work + " by a whole-block write", 1, e);
