@@ -503,17 +503,19 @@ public final class XmlRestoreReader {
         }
     }
 
+    /** Each base64 digit's value, -1 for any other character below 128: a table, since branches on random data mispredict. */
+    private static final byte[] SEXTETS = new byte[128];
+
+    static {
+        java.util.Arrays.fill(SEXTETS, (byte) -1);
+        String digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (int i = 0; i < digits.length(); i++) {
+            SEXTETS[digits.charAt(i)] = (byte) i;
+        }
+    }
+
     private static int sextet(char c) {
-        if (c >= 'A' && c <= 'Z') {
-            return c - 'A';
-        }
-        if (c >= 'a' && c <= 'z') {
-            return c - 'a' + 26;
-        }
-        if (c >= '0' && c <= '9') {
-            return c - '0' + 52;
-        }
-        return c == '+' ? 62 : c == '/' ? 63 : -1;
+        return c < 128 ? SEXTETS[c] : -1;
     }
 
     /** A plain decimal number (digits only) not above {@code max}. */
