@@ -5,7 +5,7 @@ import io.jdmcache.pdata.io.BlockDevice;
 import io.jdmcache.pdata.io.DeviceProvider;
 import java.io.IOException;
 
-/** Opens {@code nbd://} and {@code nbd+unix://} names as {@link NbdOriginDevice}s, with {@link RemoteOptions#defaults()}. */
+/** Opens {@code nbd://} and {@code nbd+unix://} names as {@link NbdOriginDevice}s, with {@link RemoteOptions#forName}. */
 public final class NbdDeviceProvider implements DeviceProvider {
     @Override
     public boolean accepts(String name) {
@@ -15,7 +15,7 @@ public final class NbdDeviceProvider implements DeviceProvider {
     @Override
     public BlockDevice open(String name, boolean readOnly) throws IOException {
         try {
-            return NbdOriginDevice.open(name, RemoteOptions.defaults());
+            return NbdOriginDevice.open(name, RemoteOptions.forName(name));
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }

@@ -1,6 +1,8 @@
 package io.jdmcache.remote;
 
 import io.jdmcache.nbd.client.NbdClient;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -44,6 +46,8 @@ public record RemoteOptions(int connections, long timeoutMillis, long retryMaxMi
         }
     }
 
+    private static final Map<String, RemoteOptions> PER_NAME = new ConcurrentHashMap<>();
+
     /** What devices opened by name ({@link NbdDeviceProvider}) use. */
     public static RemoteOptions defaults() {
         return defaults;
@@ -52,6 +56,24 @@ public record RemoteOptions(int connections, long timeoutMillis, long retryMaxMi
     /** Sets what devices opened by name from now on use (the command line's --origin-* options). */
     public static void setDefaults(RemoteOptions o) {
         defaults = o;
+    }
+
+    /**
+     * What a device opened by {@code name} uses: the options set for that name ({@link #setFor}), else the
+     * defaults.
+     */
+    public static RemoteOptions forName(String name) {
+        RemoteOptions o = PER_NAME.get(name);
+        return o != null ? o : defaults;
+    }
+
+    /** Sets the options of devices opened by {@code name} from now on (a volume's own settings); null: the defaults. */
+    public static void setFor(String name, RemoteOptions o) {
+        if (o == null) {
+            PER_NAME.remove(name);
+        } else {
+            PER_NAME.put(name, o);
+        }
     }
 
     public RemoteOptions withConnections(int n) {

@@ -57,7 +57,8 @@ import java.util.regex.Pattern;
 public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> volumes) {
     /** The keys a volume takes. */
     static final Set<String> VOLUME_KEYS = Set.of("description", "metadata", "cache", "origin", "block_size",
-            "mode", "metadata_version", "policy", "policy_args", "discard_passdown", "read_only", "trace");
+            "mode", "metadata_version", "policy", "policy_args", "discard_passdown", "read_only", "trace",
+            "origin_connections", "origin_timeout", "origin_retry");
     /** The top-level keys. */
     static final Set<String> TOP_KEYS = Set.of("listen", "control", "metrics_listen", "busy_poll",
             "default_volume", "volumes");
@@ -97,15 +98,33 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
      *                    folder), or null
      */
     public record VolumeSpec(String name, String description, CacheConfig config, boolean readOnly, int line,
-            Path trace) {
+            Path trace, OriginSettings originSettings) {
         public VolumeSpec(String name, String description, CacheConfig config, boolean readOnly, int line) {
             this(name, description, config, readOnly, line, null);
+        }
+
+        public VolumeSpec(String name, String description, CacheConfig config, boolean readOnly, int line,
+                          Path trace) {
+            this(name, description, config, readOnly, line, trace, OriginSettings.NONE);
         }
 
         /** Whether {@code other} describes the same volume with the same settings (the line may differ). */
         public boolean sameAs(VolumeSpec other) {
             return name.equals(other.name) && description.equals(other.description) && config.equals(other.config)
-                    && readOnly == other.readOnly && Objects.equals(trace, other.trace);
+                    && readOnly == other.readOnly && Objects.equals(trace, other.trace)
+                    && originSettings.equals(other.originSettings);
+        }
+    }
+
+    /**
+     * A volume's own settings for its remote origin ({@code origin_connections}, {@code origin_timeout},
+     * {@code origin_retry}), each null when the file leaves it to the command line's {@code --origin-*}.
+     */
+    public record OriginSettings(Integer connections, Long timeoutMillis, Long retryMillis) {
+        public static final OriginSettings NONE = new OriginSettings(null, null, null);
+
+        public boolean none() {
+            return connections == null && timeoutMillis == null && retryMillis == null;
         }
     }
 
@@ -301,6 +320,15 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
                 throw error(line(v.get("description").getValueNode()), at + ".description",
                         "a control character in the description");
             }
+            Long conns = number(v, "origin_connections", at + ".origin_connections", 1, 64);
+            Long timeout = millis(v, "origin_timeout", at + ".origin_timeout", 0, 86_400_000);
+            Long retry = millis(v, "origin_retry", at + ".origin_retry", 100, 3_600_000);
+            OriginSettings origin = new OriginSettings(conns == null ? null : conns.intValue(), timeout, retry);
+            if (!origin.none() && !io.jdmcache.pdata.io.Devices.isNamed(paths[2])) {
+                String k = conns != null ? "origin_connections" : timeout != null ? "origin_timeout" : "origin_retry";
+                throw error(line(v.get(k).getKeyNode()), at + "." + k, "only for a remote origin (nbd://...), "
+                        + "not " + paths[2]);
+            }
             CacheConfig config;
             try {
                 config = CacheConfig.of(paths[0], paths[1], paths[2],
@@ -313,7 +341,7 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
             }
             return new VolumeSpec(name, description != null ? description
                     : "jdmcache " + mode.name().toLowerCase(Locale.ROOT) + " cache of " + paths[2],
-                    config, readOnly != null && readOnly, line, trace == null ? null : resolve(trace));
+                    config, readOnly != null && readOnly, line, trace == null ? null : resolve(trace), origin);
         }
 
         /** The parser's words on one line (it quotes the character it stopped at, a line break among them). */
@@ -394,6 +422,26 @@ public record ServeConfig(Path file, Settings settings, Map<String, VolumeSpec> 
             }
             if (v < min || v > max) {
                 throw error(line(n), key, v + " is out of range (" + min + " to " + max + ")");
+            }
+            return v;
+        }
+
+        /** Seconds (a whole or decimal number) as milliseconds, from {@code min} to {@code max} milliseconds. */
+        private Long millis(Map<String, NodeTuple> m, String k, String key, long min, long max)
+                throws ConfigFileException {
+            NodeTuple t = m.get(k);
+            if (t == null) {
+                return null;
+            }
+            Node n = t.getValueNode();
+            String s = scalar(n, key, "a number of seconds");
+            String range = "seconds from " + min / 1000.0 + " to " + max / 1000 + " expected";
+            if (!(n.getTag().equals(Tag.INT) || n.getTag().equals(Tag.FLOAT)) || !s.matches("[0-9]{1,9}(\\.[0-9]{1,3})?")) {
+                throw error(line(n), key, range + ", found '" + s + "'");
+            }
+            long v = Math.round(Double.parseDouble(s) * 1000);
+            if (v < min || v > max) {
+                throw error(line(n), key, s + " is out of range (" + range + ")");
             }
             return v;
         }

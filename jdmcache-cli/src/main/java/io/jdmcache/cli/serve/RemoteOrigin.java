@@ -37,6 +37,32 @@ public final class RemoteOrigin {
     }
 
     /**
+     * Sets a volume's own settings for its remote origin {@code origin} (a configuration file's
+     * {@code origin_connections}, {@code origin_timeout}, {@code origin_retry}) over the command line's; with none,
+     * the command line's apply. Does nothing for a local origin.
+     */
+    public static void settingsFor(String origin, io.jdmcache.cli.config.ServeConfig.OriginSettings s) {
+        if (!io.jdmcache.pdata.io.Devices.isNamed(origin)) {
+            return;
+        }
+        if (s == null || s.none()) {
+            RemoteOptions.setFor(origin, null);
+            return;
+        }
+        RemoteOptions o = RemoteOptions.defaults();
+        if (s.connections() != null) {
+            o = o.withConnections(s.connections());
+        }
+        if (s.timeoutMillis() != null) {
+            o = o.withTimeoutMillis(s.timeoutMillis());
+        }
+        if (s.retryMillis() != null) {
+            o = o.withRetryMaxMillis(s.retryMillis());
+        }
+        RemoteOptions.setFor(origin, o);
+    }
+
+    /**
      * Whether the export must be read-only because the origin is: in writethrough and passthrough every write
      * goes to the origin; in writeback writes are kept in the cache, so the export stays writable (and says so).
      */

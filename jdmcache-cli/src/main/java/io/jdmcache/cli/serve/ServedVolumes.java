@@ -170,6 +170,7 @@ public final class ServedVolumes {
         long t0 = System.nanoTime();
         CacheDevice dev;
         try {
+            RemoteOrigin.settingsFor(spec.config().originDevice(), spec.originSettings());
             dev = CacheDevice.open(spec.config());
         } catch (IOException | RuntimeException e) {
             leaveOut(spec.name(), messageOf(e));
@@ -413,6 +414,9 @@ public final class ServedVolumes {
         diff(keys, "discard_passdown", a.discardPassdown(), b.discardPassdown());
         diff(keys, "read_only", was.readOnly(), now.readOnly());
         diff(keys, "trace", was.trace(), now.trace());
+        diff(keys, "origin_connections", was.originSettings().connections(), now.originSettings().connections());
+        diff(keys, "origin_timeout", was.originSettings().timeoutMillis(), now.originSettings().timeoutMillis());
+        diff(keys, "origin_retry", was.originSettings().retryMillis(), now.originSettings().retryMillis());
         return keys.isEmpty() ? "no key" : String.join(", ", keys);
     }
 

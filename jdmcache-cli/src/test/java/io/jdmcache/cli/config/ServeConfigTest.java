@@ -76,6 +76,29 @@ class ServeConfigTest {
     }
 
     @Test
+    void aRemoteOriginsSettingsPerVolume() throws Exception {
+        String a = "volumes:\n  v:\n    metadata: m\n    cache: c\n    origin: nbd://h:10809/e\n";
+        ServeConfig.VolumeSpec none = ServeConfig.parse(FILE, a).volumes().get("v");
+        assertThat(none.originSettings()).isEqualTo(ServeConfig.OriginSettings.NONE);
+        ServeConfig.VolumeSpec own = ServeConfig.parse(FILE, a + "    origin_connections: 2\n"
+                + "    origin_timeout: 2.5\n    origin_retry: 1\n").volumes().get("v");
+        assertThat(own.originSettings()).isEqualTo(new ServeConfig.OriginSettings(2, 2500L, 1000L));
+        assertThat(own.sameAs(none)).isFalse();
+        assertThat(io.jdmcache.cli.serve.ServedVolumesAccess.differences(none, own))
+                .isEqualTo("origin_connections, origin_timeout, origin_retry");
+        assertThatThrownBy(() -> ServeConfig.parse(FILE, a + "    origin_timeout: soon\n"))
+                .hasMessage(FILE + ":6: volumes.v.origin_timeout: seconds from 0.0 to 86400 expected, found 'soon'");
+        assertThatThrownBy(() -> ServeConfig.parse(FILE, a + "    origin_retry: 0.05\n"))
+                .hasMessageContaining(":6: volumes.v.origin_retry: 0.05 is out of range");
+        assertThatThrownBy(() -> ServeConfig.parse(FILE, a + "    origin_connections: 65\n"))
+                .hasMessageContaining(":6: volumes.v.origin_connections: 65 is out of range (1 to 64)");
+        String local = "volumes:\n  v:\n    metadata: m\n    cache: c\n    origin: /srv/o.img\n";
+        assertThatThrownBy(() -> ServeConfig.parse(FILE, local + "    origin_timeout: 3\n"))
+                .hasMessage(FILE + ":6: volumes.v.origin_timeout: only for a remote origin (nbd://...), not "
+                        + "/srv/o.img");
+    }
+
+    @Test
     void aVolumesTraceIsAPathRelativeToTheFileAndPartOfItsSettings() throws Exception {
         String a = "volumes:\n  v:\n    metadata: m\n    cache: c\n    origin: o\n";
         ServeConfig.VolumeSpec none = ServeConfig.parse(FILE, a).volumes().get("v");

@@ -374,4 +374,38 @@ class RemoteOriginServersTest {
             http.waitFor(10, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void aConfigurationFilesVolumesHaveTheirOwnOriginSettings() throws Exception {
+        try (ServerProcess a = ServerProcess.nbdkit(dir, "a", "memory", "size=64M");
+             ServerProcess b = ServerProcess.nbdkit(dir, "b", "memory", "size=64M")) {
+            for (String v : new String[] {"a", "b"}) {
+                Files.createDirectories(dir.resolve(v));
+                sparse(v + "/cache.img", 4 << 20);
+                sparse(v + "/md.img", 8 << 20);
+            }
+            Path yaml = dir.resolve("jdmcache.yaml");
+            Files.writeString(yaml, String.join("\n",
+                    "listen: 127.0.0.1:0",
+                    "control: ctl.sock",
+                    "volumes:",
+                    "  a:",
+                    "    metadata: a/md.img",
+                    "    cache: a/cache.img",
+                    "    origin: " + a.uri(),
+                    "    origin_connections: 3",
+                    "  b:",
+                    "    metadata: b/md.img",
+                    "    cache: b/cache.img",
+                    "    origin: " + b.uri(),
+                    ""));
+            try (io.jdmcache.cli.serve.ServerProcess s = io.jdmcache.cli.serve.ServerProcess.start(dir, "--config",
+                    yaml.toString(), "--origin-connections", "2")) {
+                String human = jdmcache("status", "--human", "--control", dir.resolve("ctl.sock").toString()).out();
+                assertThat(human).contains(a.uri() + " (NBD, 3 connections)").contains(b.uri()
+                        + " (NBD, 2 connections)");
+                assertThat(s.terminate()).isZero();
+            }
+        }
+    }
 }

@@ -178,8 +178,8 @@ class ServeConfigFileTest {
         Run r = jdmcache("serve", "--config", config.toString());
         assertThat(r.rc()).isEqualTo(1);
         assertThat(r.out().trim()).isEqualTo("serve: " + config + ":9: volumes.a.frob: unknown key (known: "
-                + "block_size, cache, description, discard_passdown, metadata, metadata_version, mode, origin, policy, "
-                + "policy_args, read_only, trace)");
+                + "block_size, cache, description, discard_passdown, metadata, metadata_version, mode, origin, "
+                + "origin_connections, origin_retry, origin_timeout, policy, policy_args, read_only, trace)");
         r = jdmcache("serve", "--config", config.toString(), "--mode", "writethrough");
         assertThat(r.rc()).isEqualTo(1);
         assertThat(r.out()).contains("--mode describes a volume on the command line; with --config").hasLineCount(1);
