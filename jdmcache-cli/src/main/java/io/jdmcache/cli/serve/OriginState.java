@@ -26,5 +26,10 @@ public enum OriginState {
         Source LOCAL = () -> CONNECTED;
 
         OriginState state();
+
+        /** When the origin entered its state (milliseconds since the epoch), or -1 when it has no such time. */
+        default long sinceMillis() {
+            return -1;
+        }
     }
 }

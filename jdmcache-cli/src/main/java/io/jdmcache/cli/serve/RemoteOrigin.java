@@ -88,7 +88,20 @@ public final class RemoteOrigin {
     /** The origin's state for metrics and status: a remote origin's connection, or always connected. */
     public static OriginState.Source source(CacheDevice dev) {
         NbdOriginDevice n = remote(dev);
-        return n == null ? OriginState.Source.LOCAL : () -> state(n);
+        if (n == null) {
+            return OriginState.Source.LOCAL;
+        }
+        return new OriginState.Source() {
+            @Override
+            public OriginState state() {
+                return RemoteOrigin.state(n);
+            }
+
+            @Override
+            public long sinceMillis() {
+                return n.stateSinceMillis();
+            }
+        };
     }
 
     static OriginState state(NbdOriginDevice n) {

@@ -152,6 +152,14 @@ public final class ServeMetrics {
                         cb.call(o == now ? 1 : 0, s.volume(), o.label());
                     }
                 })).register(registry);
+        GaugeWithCallback.builder().name(PREFIX + "origin_state_since_seconds").help("When a remote origin "
+                + "entered its state, in seconds since the epoch (no sample for a local origin).")
+                .labelNames("volume").callback(cb -> each(s -> {
+                    long since = s.origin().sinceMillis();
+                    if (since >= 0) {
+                        cb.call(since / 1000.0, s.volume());
+                    }
+                })).register(registry);
         CounterWithCallback.builder().name(PREFIX + "nbd_requests").help("NBD requests received, by command.")
                 .labelNames("volume", "command").callback(cb -> each(s -> {
                     if (s.nbd() != null) {

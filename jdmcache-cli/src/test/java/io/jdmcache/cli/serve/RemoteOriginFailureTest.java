@@ -65,6 +65,7 @@ class RemoteOriginFailureTest {
                     s.uri);
             assertThat(w.out()).as(w.out()).doesNotContain("error").doesNotContain("failed");
             assertThat(dirty(control)).as("whole blocks written are cached dirty").isPositive();
+            long killedAt = System.currentTimeMillis();
             k.kill();
 
             Run hit = run(dir, "qemu-io", "-f", "raw", "-t", "writeback", "-c", "read -P 0x33 65536 983040", "-c",
@@ -75,8 +76,13 @@ class RemoteOriginFailureTest {
             assertThat(miss.out()).as(miss.out()).contains("Input/output error");
             String away = awaitStatus(control, t -> t.contains("failed since"));
             assertThat(away).contains(k.uri());
-            assertThat(jdmcache("metrics", "--control", control.toString()).out())
-                    .contains("jdmcache_origin_state{state=\"failed\",volume=\"default\"} 1");
+            String metrics = jdmcache("metrics", "--control", control.toString()).out();
+            assertThat(metrics).contains("jdmcache_origin_state{state=\"failed\",volume=\"default\"} 1");
+            java.util.regex.Matcher since = java.util.regex.Pattern.compile(
+                    "jdmcache_origin_state_since_seconds\\{volume=\"default\"} (\\S+)").matcher(metrics);
+            assertThat(since.find()).as(metrics).isTrue();
+            assertThat(Double.parseDouble(since.group(1))).as("failed since, in seconds since the epoch")
+                    .isBetween(killedAt / 1000.0 - 1, System.currentTimeMillis() / 1000.0);
 
             k2 = ServerProcess.nbdkitTcp(dir, "b", port, "file", disk.toString());
             awaitStatus(control, t -> t.contains(": connected since"));
