@@ -57,6 +57,90 @@ class ExactDirtyCrashTest {
                 .isPositive();
     }
 
+    /**
+     * A write-back that completes while a commit flushes the origin (after the flush, before the commit records
+     * anything) must not be recorded clean by that commit: its origin write is not durable yet. The write-back runs
+     * inside the origin's flush, right after it; then the power goes, and the origin loses what it had not flushed.
+     */
+    @org.junit.jupiter.api.Test
+    void aWriteBackThatCompletesDuringACommitsFlushIsNotRecordedCleanByIt() throws Exception {
+        CrashingDevice md = new CrashingDevice(8 << 20);
+        CrashingDevice cache = new CrashingDevice((long) CACHE_BLOCKS * BLOCK);
+        CrashingDevice origin = new CrashingDevice(ORIGIN);
+        Runnable[] afterFlush = {null};
+        BlockDevice hookedOrigin = new BlockDevice() {
+            @Override
+            public long size() {
+                return origin.size();
+            }
+
+            @Override
+            public void read(long offset, ByteBuffer dst) throws IOException {
+                origin.read(offset, dst);
+            }
+
+            @Override
+            public void write(long offset, ByteBuffer src) throws IOException {
+                origin.write(offset, src);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                origin.flush();
+                Runnable r = afterFlush[0];
+                afterFlush[0] = null;
+                if (r != null) {
+                    r.run();
+                }
+            }
+
+            @Override
+            public boolean isReadOnly() {
+                return false;
+            }
+
+            @Override
+            public String name() {
+                return "origin";
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        EngineOptions opts = new EngineOptions(1, 0, 1_000_000_000L, () -> 0, false);
+        CacheConfig cfg = CacheConfig.parse("md cache origin " + BLOCK / 512 + " 2 writeback metadata2 smq 0");
+        CacheDevice d = CacheDevice.open(cfg, md, cache, hookedOrigin, opts);
+        byte[] data = IntegrityTest.bytes(new SplittableRandom(9), BLOCK);
+        d.write(3L * BLOCK, ByteBuffer.wrap(data)); // promoted at once, dirty
+        d.flush();
+        assertThat(d.dirtyBlocks()).isEqualTo(1);
+        afterFlush[0] = () -> {
+            try {
+                d.runBackgroundWork(1); // idle: the block is written back, its origin write not flushed
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        d.flush();
+        assertThat(d.writebacks()).as("the write-back ran inside the commit's flush").isEqualTo(1);
+        assertThat(d.dirtyBlocks()).isZero();
+        md.cutPower();
+        cache.cutPower();
+        origin.cutPower();
+        d.abandon();
+        Random keep = new Random(1);
+        MemoryBlockDevice md2 = md.survivor(CrashingDevice.Loss.KEEP_ALL, keep);
+        MemoryBlockDevice cache2 = cache.survivor(CrashingDevice.Loss.KEEP_ALL, keep);
+        MemoryBlockDevice origin2 = origin.survivor(CrashingDevice.Loss.DROP_ALL, keep);
+        try (CacheDevice again = CacheDevice.open(cfg, md2, cache2, origin2, EngineOptions.manual(() -> 0))) {
+            assertCleanBlocksMatchOrigin(again, cache2, origin2, BLOCK, "after the cut");
+            ByteBuffer b = ByteBuffer.allocate(BLOCK);
+            again.read(3L * BLOCK, b);
+            assertThat(b.array()).isEqualTo(data);
+        }
+    }
+
     /** A block loaded clean holds exactly its origin block's data (both as the devices are now). */
     static void assertCleanBlocksMatchOrigin(CacheDevice d, BlockDevice cache, BlockDevice origin, int blockBytes,
                                              String where) throws IOException {

@@ -144,17 +144,20 @@ public final class Committer {
     private void doCommit(boolean clean, boolean dirtyWords) throws IOException {
         gate.writeLock().lock();
         try {
-            flushDataDevices();
-            MetadataMode m = md.mode();
-            if (m != MetadataMode.READ_WRITE) {
-                throw new IOException(deviceName + ": cannot commit: the metadata is " + m.status()
-                        + (m == MetadataMode.FAIL ? "" : " (needs_check)"));
-            }
-            boolean tracked = tracker != null && dirtyWords;
+            boolean tracked = tracker != null && dirtyWords && md.mode() == MetadataMode.READ_WRITE;
+            // the dirty bits are taken before the data devices are flushed: a block a write-back cleaned before
+            // the snapshot has its data on the origin before the flush below, so the flush makes it durable
+            // there before the commit records the block clean
+            int n = tracked ? tracker.snapshot() : 0;
             boolean ok = false;
             try {
+                flushDataDevices();
+                MetadataMode m = md.mode();
+                if (m != MetadataMode.READ_WRITE) {
+                    throw new IOException(deviceName + ": cannot commit: the metadata is " + m.status()
+                            + (m == MetadataMode.FAIL ? "" : " (needs_check)"));
+                }
                 if (tracked) {
-                    int n = tracker.snapshot();
                     if (tracker.firstCommit()) {
                         md.setDirtyBits(tracker.snapshotWords(), tracker.blocks());
                     } else if (n > 0) {
