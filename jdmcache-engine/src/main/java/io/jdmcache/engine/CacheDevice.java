@@ -97,7 +97,8 @@ public final class CacheDevice implements BlockDevice {
         WorkCompletions completions = new WorkCompletions();
         this.failures = new BackgroundFailures(name(), counters);
         this.committer = new Committer(md, cacheDev, originDev, counters, name(),
-                config.mode() == CacheMode.WRITEBACK ? DirtyTracker.loaded(c.policy(), geometry.cacheBlocks()) : null);
+                config.mode() == CacheMode.WRITEBACK ? DirtyTracker.loaded(c.policy(), geometry.cacheBlocks(),
+                        options.backgroundThreads() ? DirtyTracker.WRITTEN_BACK_GRACE_NANOS : 0) : null);
         this.migrator = new Migrator(geometry, cacheDev, originDev, md, policy, locks, committer, counters,
                 completions, failures);
         this.workers = new MigrationWorkers(options, geometry, policy, md, migrator, committer, failures, activity);

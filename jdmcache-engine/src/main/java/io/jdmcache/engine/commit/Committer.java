@@ -80,7 +80,9 @@ public final class Committer {
      * the in-place needs_check update removed the exact-dirty marker, so a crash loads every block dirty.
      */
     public void beforeWrite(int c) throws IOException {
-        if (tracker != null && !tracker.beforeWrite(c) && md.mode() == MetadataMode.READ_WRITE) {
+        // again after each commit: one that cleared the block's written-back bit while this write set it again
+        // (see DirtyTracker's grace) leaves it to the next
+        while (tracker != null && !tracker.beforeWrite(c) && md.mode() == MetadataMode.READ_WRITE) {
             commit();
         }
     }
