@@ -19,7 +19,7 @@ final class FrequencySketch {
 
     private final long[] table;
     private final long nrCounters;
-    private final int sampleSize;
+    private int sampleSize;
     private int size;
 
     /**
@@ -61,6 +61,13 @@ final class FrequencySketch {
 
     /** Counts one access of {@code key}; every {@code sampleSize} accesses all counters are halved. */
     void increment(long key) {
+        if (add(key) && ++size >= sampleSize) {
+            reset();
+        }
+    }
+
+    /** Raises {@code key}'s counters by one (conservatively); whether anything changed. */
+    private boolean add(long key) {
         long h1 = mix(key);
         long h2 = mix(h1 ^ 0x9E3779B97F4A7C15L) | 1;
         int min = MAX_FREQUENCY;
@@ -68,7 +75,7 @@ final class FrequencySketch {
             min = Math.min(min, get(counterIndex(h1, h2, i)));
         }
         if (min == MAX_FREQUENCY) {
-            return;
+            return false;
         }
         for (int i = 0; i < 4; i++) {
             long idx = counterIndex(h1, h2, i);
@@ -76,16 +83,17 @@ final class FrequencySketch {
                 table[(int) (idx >>> 4)] += 1L << ((idx & 15) << 2);
             }
         }
-        if (++size >= sampleSize) {
-            reset();
-        }
+        return true;
     }
 
-    /** Raises {@code key}'s estimate to at least {@code frequency} (for hints loaded at start). */
+    /**
+     * Raises {@code key}'s estimate to at least {@code frequency} (for hints loaded at start: not accesses, so
+     * they do not count toward the next halving).
+     */
     void raise(long key, int frequency) {
         int f = Math.min(frequency, MAX_FREQUENCY);
         for (int k = 0; k < MAX_FREQUENCY && frequency(key) < f; k++) {
-            increment(key);
+            add(key);
         }
     }
 
@@ -97,6 +105,11 @@ final class FrequencySketch {
             table[i] = (table[i] >>> 1) & RESET_MASK;
         }
         size = (int) Math.max(0, (size - (odd >>> 2)) >>> 1);
+    }
+
+    /** Changes the number of increments between two halvings (from the next increment on). */
+    void setSampleSize(int n) {
+        sampleSize = Math.max(1, n);
     }
 
     long counters() {

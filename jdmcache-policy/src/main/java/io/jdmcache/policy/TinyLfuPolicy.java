@@ -6,7 +6,9 @@ import java.util.Optional;
 
 /**
  * {@code wtlfu}: TinyLFU admission in front of a segmented LRU, for the engine (Einziger, Friedman and Manes,
- * "TinyLFU: A Highly Efficient Cache Admission Policy", ACM ToS 13(4), 2017), with W-TinyLFU's window and
+ * "TinyLFU: A Highly Efficient Cache Admission Policy", ACM ToS 13(4), 2017), whose ageing and whose very
+ * admission are chosen by a duel of miniature simulations (Waldspurger, Saemundsson, Ahmad and Park, "Cache
+ * Modeling and Optimization using Miniature Simulations", USENIX ATC 2017), with W-TinyLFU's window and
  * Caffeine's hill-climbed window size as options (Einziger, Eytan, Friedman and Manes, "Adaptive Software Cache
  * Management", Middleware 2018).
  *
@@ -26,6 +28,14 @@ import java.util.Optional;
  *       seen once is what keeps scans and loops from flushing the cache (a loop larger than the cache keeps
  *       hitting in the part of it that is cached, as with OPT). The promotion is queued when the demotion
  *       completes, so the migration worker issues it next.</li>
+ *   <li>The duel ({@code duel 1}, the default): a sample of the origin blocks (by a hash; all of them for caches
+ *       of up to 4,096 blocks, else 4,096 / cache blocks of them) also goes through four miniature caches of
+ *       the cache's size times the sampling rate: TinyLFU halving its sketch every 10, 5 and 20 x its size
+ *       accesses, and demand-fill LRU. Every 2 x its size sampled accesses the candidate with the most hits
+ *       (decayed by half each time), if it beats the current one by 2%, becomes the policy's mode: that ageing
+ *       for the real sketch, or LRU, which is a window of the whole cache (every miss promoted, the least
+ *       recently used block demoted). Recency-heavy workloads, where any frequency filter loses to LRU, get LRU;
+ *       the rest keep TinyLFU.</li>
  *   <li>With a window ({@code window_percent}), every miss is promoted into the window instead, and the
  *       window's least recently used block is the candidate that duels the victim (W-TinyLFU); the loser is
  *       demoted. With {@code adaptive_window 1}, every 10 x cache blocks accesses the window moves by a step in
@@ -43,7 +53,8 @@ import java.util.Optional;
  *
  * <h2>Memory</h2>
  * Per cache block, besides the mapping every policy keeps (origin block, hash chain, flags): list links (8 bytes),
- * region (1) and sketch (7), 16 bytes. Fixed: the background work tracker and the planned promotions.
+ * region (1) and sketch (7), 16 bytes. Fixed: the background work tracker, the planned promotions and the
+ * duel's miniature caches (about 1 MiB in all).
  *
  * <p>Thread-safe: every public method runs under one private monitor, held for a bounded, non-blocking body.
  */
@@ -74,6 +85,17 @@ final class TinyLfuPolicy implements CachePolicy {
     private static final double PROTECTED_SHARE = 0.8;
     /** A block must have been seen this many times lately to be admitted past the window. */
     static final int MIN_ADMIT_FREQUENCY = 2;
+    /** The duel's TinyLFU candidates: accesses between two sketch halvings, in cache blocks (first: the start). */
+    static final int[] AGEING = {10, 5, 20};
+    /** The duel's candidate that is demand-fill LRU. */
+    static final int LRU_MODE = AGEING.length;
+    /** Entries of each miniature cache at most (the sampling rate is this over the cache blocks, at most 1). */
+    static final int MINI_ENTRIES = 4096;
+    /** Sampled accesses between two choices, in miniature cache sizes; weight of the past scores per choice. */
+    private static final int DUEL_PERIOD = 2;
+    private static final double DUEL_DECAY = 0.5;
+    /** A candidate must beat the current one by 2% (and one hit) to take over. */
+    private static final double DUEL_MARGIN = 0.02;
 
     private final Object lock = new Object();
     private final int nrBlocks;
@@ -87,6 +109,14 @@ final class TinyLfuPolicy implements CachePolicy {
     private final LongLongMap follow;
     /** The same, origin block to cache block. */
     private final LongLongMap awaiting;
+    /** The duel: a miniature cache per candidate over the sampled blocks, their decayed hit scores. */
+    private final MiniCache[] minis;
+    private final double[] scores;
+    private final long sampleBelow;
+    private final int duelPeriod;
+    private int duelAccesses;
+    private int mode;
+    private boolean duel = true;
 
     private boolean migrationsAllowed = true;
     private double windowTarget;
@@ -121,6 +151,16 @@ final class TinyLfuPolicy implements CachePolicy {
         this.follow = new LongLongMap(MAX_BACKGROUND_WORK);
         this.awaiting = new LongLongMap(MAX_BACKGROUND_WORK);
         this.climbSample = (int) Math.min(Integer.MAX_VALUE, sample);
+        double rate = cacheBlocks == 0 ? 1 : Math.min(1.0, (double) MINI_ENTRIES / cacheBlocks);
+        int miniCapacity = (int) Math.max(1, Math.round(cacheBlocks * rate));
+        this.sampleBelow = (long) (rate * (1L << 24));
+        this.minis = new MiniCache[AGEING.length + 1];
+        for (int i = 0; i < AGEING.length; i++) {
+            minis[i] = new MiniCache(false, miniCapacity, AGEING[i]);
+        }
+        minis[LRU_MODE] = new MiniCache(true, miniCapacity, 0);
+        this.scores = new double[minis.length];
+        this.duelPeriod = Math.max(64, DUEL_PERIOD * miniCapacity);
         this.stepSize = -STEP_PERCENT * cacheBlocks;
         setWindow(0);
     }
@@ -255,8 +295,59 @@ final class TinyLfuPolicy implements CachePolicy {
 
     private int issuedSlot = BackgroundTracker.NONE;
 
+    /** 24 bits of a hash of the origin block, independent of the sketch's: the duel samples below a threshold. */
+    private static long sampleHash(long x) {
+        x = (x ^ (x >>> 33)) * 0xFF51AFD7ED558CCDL;
+        x = (x ^ (x >>> 33)) * 0xC4CEB9FE1A85EC53L;
+        return (x ^ (x >>> 33)) >>> 40;
+    }
+
+    /**
+     * The duel: a sampled access goes through every miniature cache; every period the candidate with the best
+     * decayed hit score, if it beats the current one by the margin, becomes the policy's mode (its ageing, or LRU).
+     */
+    private void duel(long oblock) {
+        if (!duel || nrBlocks == 0 || sampleHash(oblock) >= sampleBelow) {
+            return;
+        }
+        for (MiniCache m : minis) {
+            m.access(oblock);
+        }
+        if (++duelAccesses < duelPeriod) {
+            return;
+        }
+        duelAccesses = 0;
+        for (int i = 0; i < minis.length; i++) {
+            scores[i] = scores[i] * DUEL_DECAY + minis[i].hits();
+            minis[i].resetHits();
+        }
+        int best = mode;
+        for (int i = 0; i < minis.length; i++) {
+            if (i == LRU_MODE && adaptive) {
+                continue; // the climber owns the window
+            }
+            if (scores[i] > scores[best] * (1 + DUEL_MARGIN) + 1) {
+                best = i;
+            }
+        }
+        if (best != mode) {
+            setMode(best);
+        }
+    }
+
+    private void setMode(int m) {
+        mode = m;
+        if (m == LRU_MODE) {
+            setWindow(nrBlocks);
+        } else {
+            setWindow((double) nrBlocks * windowPercent / 100);
+            sketch.setSampleSize((int) Math.min(Integer.MAX_VALUE, Math.max(32L, (long) AGEING[m] * nrBlocks)));
+        }
+    }
+
     private int lookupLocked(long oblock, boolean issueNow) {
         sketch.increment(oblock);
+        duel(oblock);
         rebalance(REBALANCE_MOVES);
         int c = entries.lookup(oblock);
         if (c != Links.NULL) {
@@ -661,15 +752,26 @@ final class TinyLfuPolicy implements CachePolicy {
             switch (key) {
                 case "window_percent" -> {
                     windowPercent = number(key, value, 100);
-                    setWindow((double) nrBlocks * windowPercent / 100);
+                    if (mode != LRU_MODE) {
+                        setWindow((double) nrBlocks * windowPercent / 100);
+                    }
+                }
+                case "duel" -> {
+                    duel = number(key, value, 1) == 1;
+                    if (!duel) {
+                        setMode(0);
+                    }
                 }
                 case "adaptive_window" -> {
                     adaptive = number(key, value, 1) == 1;
                     sampleAccesses = 0;
                     sampleHits = 0;
+                    if (adaptive && mode == LRU_MODE) {
+                        setMode(0);
+                    }
                 }
                 default -> throw new PolicyConfigException(NAME, key, "unknown tunable '" + key
-                        + "' (known: window_percent, adaptive_window)");
+                        + "' (known: window_percent, adaptive_window, duel)");
             }
         }
     }
@@ -686,7 +788,7 @@ final class TinyLfuPolicy implements CachePolicy {
     public ConfigValues emitConfigValues() {
         synchronized (lock) {
             return new ConfigValues(List.of("window_percent", Integer.toString(windowPercent),
-                    "adaptive_window", adaptive ? "1" : "0"));
+                    "adaptive_window", adaptive ? "1" : "0", "duel", duel ? "1" : "0"));
         }
     }
 
@@ -754,11 +856,26 @@ final class TinyLfuPolicy implements CachePolicy {
     public MemoryFootprint memoryFootprint() {
         synchronized (lock) {
             return new MemoryFootprint(nrBlocks, links.bytes() + entries.bytes(), sketch.counters(), sketch.bytes(),
-                    tracker.bytes() + follow.bytes() + awaiting.bytes());
+                    tracker.bytes() + follow.bytes() + awaiting.bytes() + miniBytes());
         }
     }
 
+    private long miniBytes() {
+        long b = 0;
+        for (MiniCache m : minis) {
+            b += m.bytes();
+        }
+        return b;
+    }
+
     // ---------------------------------------------------------------- for tests
+
+    /** The duel's current choice: an index of {@link #AGEING}, or {@link #LRU_MODE}. */
+    int mode() {
+        synchronized (lock) {
+            return mode;
+        }
+    }
 
     /** The window's current size limit. */
     int windowMax() {

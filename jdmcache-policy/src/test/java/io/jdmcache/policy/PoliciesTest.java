@@ -79,7 +79,7 @@ class PoliciesTest {
         assertEquals("0", create("smq").emitConfigValues().statusText());
         assertEquals("0", create("default").emitConfigValues().statusText());
         assertEquals("0", create("cleaner").emitConfigValues().statusText());
-        assertEquals("4 window_percent 0 adaptive_window 0", create("wtlfu").emitConfigValues().statusText());
+        assertEquals("6 window_percent 0 adaptive_window 0 duel 1", create("wtlfu").emitConfigValues().statusText());
         assertEquals(MQ_STATUS, create("mq").emitConfigValues().statusText());
         assertEquals(10, create("mq").emitConfigValues().tokens().size());
     }

@@ -56,14 +56,14 @@ class TinyLfuPolicyTest {
     @Test
     void tunablesAreCheckedAndShown() {
         TinyLfuPolicy p = create(200);
-        assertEquals("4 window_percent 0 adaptive_window 0", p.emitConfigValues().statusText());
+        assertEquals("6 window_percent 0 adaptive_window 0 duel 1", p.emitConfigValues().statusText());
         assertEquals(0, p.windowMax());
         p.setConfigValue("window_percent", "10");
         p.setConfigValue("adaptive_window", "1");
         assertEquals(20, p.windowMax());
-        assertEquals("4 window_percent 10 adaptive_window 1", p.emitConfigValues().statusText());
+        assertEquals("6 window_percent 10 adaptive_window 1 duel 1", p.emitConfigValues().statusText());
         for (String[] bad : new String[][] {{"window_percent", "101"}, {"window_percent", "-1"}, {"window_percent", ""},
-                {"adaptive_window", "2"}, {"adaptive_window", "yes"}}) {
+                {"adaptive_window", "2"}, {"adaptive_window", "yes"}, {"duel", "on"}}) {
             PolicyConfigException e = org.junit.jupiter.api.Assertions.assertThrows(PolicyConfigException.class,
                     () -> p.setConfigValue(bad[0], bad[1]));
             assertTrue(e.getMessage().startsWith("policy wtlfu: value '" + bad[1] + "' for '" + bad[0] + "'"),
@@ -71,7 +71,7 @@ class TinyLfuPolicyTest {
         }
         PolicyConfigException e = org.junit.jupiter.api.Assertions.assertThrows(PolicyConfigException.class,
                 () -> p.setConfigValue("migration_threshold", "5"));
-        assertEquals("policy wtlfu: unknown tunable 'migration_threshold' (known: window_percent, adaptive_window)",
+        assertEquals("policy wtlfu: unknown tunable 'migration_threshold' (known: window_percent, adaptive_window, duel)",
                 e.getMessage());
     }
 
@@ -79,6 +79,7 @@ class TinyLfuPolicyTest {
     void withAWindowEveryMissIsPromoted() {
         TinyLfuPolicy p = create(50);
         p.setConfigValue("window_percent", "20");
+        p.setConfigValue("duel", "0");
         int fills = 0;
         for (int b = 0; b < 500; b++) {
             access(p, b, false);
@@ -88,6 +89,53 @@ class TinyLfuPolicyTest {
             assertTrue(p.lookupMapping(b) >= 0, "a miss enters the window");
         }
         assertEquals(100, fills);
+    }
+
+    /** Every block read twice, 150 accesses apart, never again: only recency catches the second read. */
+    private static double readTwice(TinyLfuPolicy p, int n) {
+        long[] ring = new long[150];
+        long hits = 0;
+        long late = 0;
+        for (int i = 0; i < n; i++) {
+            long again = ring[i % 150];
+            ring[i % 150] = i;
+            access(p, i, false);
+            if (i >= 150) {
+                boolean hit = access(p, again, false);
+                if (i >= n / 2 && hit) {
+                    late++;
+                }
+            }
+        }
+        return late / (n / 2.0);
+    }
+
+    @Test
+    void theDuelTurnsToLruWhenRecencyIsAllThereIs() {
+        TinyLfuPolicy p = create(400);
+        assertEquals(0, p.mode());
+        double withDuel = readTwice(p, 100_000);
+        assertEquals(TinyLfuPolicy.LRU_MODE, p.mode(), "LRU won the duel");
+        assertEquals(400, p.windowMax(), "LRU is a window of the whole cache");
+        TinyLfuPolicy noDuel = create(400);
+        noDuel.setConfigValue("duel", "0");
+        double without = readTwice(noDuel, 100_000);
+        assertTrue(withDuel > 0.9 && without < 0.5, "second reads caught: " + withDuel + " with the duel, "
+                + without + " without");
+    }
+
+    @Test
+    void theDuelKeepsTinyLfuOnALoop() {
+        TinyLfuPolicy p = create(64);
+        long late = 0;
+        for (int pass = 0; pass < 200; pass++) {
+            for (int b = 0; b < 256; b++) {
+                boolean hit = access(p, b, false);
+                late += pass >= 100 && hit ? 1 : 0;
+            }
+        }
+        assertTrue(p.mode() != TinyLfuPolicy.LRU_MODE, "LRU gets nothing on a loop: mode " + p.mode());
+        assertTrue(late / (100.0 * 256) >= 0.2, "hit ratio " + late / (100.0 * 256));
     }
 
     @Test
@@ -188,6 +236,7 @@ class TinyLfuPolicyTest {
         // every block is read twice, 150 accesses apart, and never again: only a window that holds the last
         // 150 blocks catches the second read, so the climber must grow the window from its 1% start
         TinyLfuPolicy p = create(400);
+        p.setConfigValue("duel", "0");
         p.setConfigValue("window_percent", "1");
         p.setConfigValue("adaptive_window", "1");
         int start = p.windowMax();
@@ -238,7 +287,10 @@ class TinyLfuPolicyTest {
             assertEquals(TinyLfuPolicy.PROBATION, cold.regionOf(c), "without hints every block is on probation");
         }
         // the frequencies matter: new blocks read twice each get into the cache loaded without hints (its
-        // blocks have no frequency), not past the frequent blocks of the one loaded with them
+        // blocks have no frequency), not past the frequent blocks of the one loaded with them (with the duel off,
+        // which would rightly turn both to LRU for a workload where every block is read twice in a row)
+        q.setConfigValue("duel", "0");
+        cold.setConfigValue("duel", "0");
         for (int b = 100_000; b < 101_000; b++) {
             for (int k = 0; k < 2; k++) {
                 access(q, b, false);
@@ -271,8 +323,16 @@ class TinyLfuPolicyTest {
             int[] n = p.regionCounts();
             assertEquals(p.residency(), n[0] + n[1] + n[2], "every cached block is in exactly one region");
             assertTrue(p.residency() <= cacheBlocks);
-            assertTrue(n[0] <= p.windowMax() + 16 || p.residency() < cacheBlocks, "window " + n[0] + " > " + p.windowMax());
         }
+        // a change of mode relabels a few blocks a lookup: with the duel off (the window back to 0), the window
+        // empties within cache blocks / 16 lookups
+        p.setConfigValue("duel", "0");
+        assertEquals(0, p.windowMax());
+        long held = p.oblockOf(p.nextMapped(0));
+        for (int i = 0; i <= cacheBlocks / 16 + 1; i++) {
+            p.lookup(held, IoDirection.READ, false);
+        }
+        assertEquals(0, p.regionCounts()[0], "the window emptied");
         int mapped = 0;
         for (int c = p.nextMapped(0); c >= 0; c = p.nextMapped(c + 1)) {
             assertEquals(c, p.lookupMapping(p.oblockOf(c)));
@@ -305,6 +365,8 @@ class TinyLfuPolicyTest {
                 (double) mapping / blocks, perBlock, (double) (f.cacheEntryBytes() - mapping) / blocks,
                 (double) f.hotspotBytes() / blocks, f.totalBytesPerCacheBlock());
         assertTrue(perBlock <= 16, "policy state per cache block: " + perBlock);
-        assertTrue(f.trackerBytes() < 1 << 20, "fixed-size work tracking: " + f.trackerBytes());
+        assertTrue(f.trackerBytes() < 2 << 20, "fixed size: work tracking and the duel: " + f.trackerBytes());
+        assertEquals(f.trackerBytes(), Policies.create("wtlfu", blocks / 100, 16L * blocks, 128, new FakeClock())
+                .memoryFootprint().trackerBytes(), "independent of the cache's size");
     }
 }
