@@ -187,6 +187,35 @@ final class CacheEntries {
         }
     }
 
+    /** The origin block mapped to {@code c}, or -1 when it is not mapped (the caller holds the policy's lock). */
+    long oblockIfMapped(int c) {
+        return has(c, MAPPED) ? oblock(c) : -1;
+    }
+
+    /** Whether {@code c} is mapped and dirty. */
+    boolean mappedDirty(int c) {
+        return has(c, MAPPED) && has(c, DIRTY);
+    }
+
+    /** The first mapped cache block from {@code from} on, or -1. */
+    int nextMapped(int from) {
+        for (int c = Math.max(0, from); c < nrBlocks; c++) {
+            if (has(c, MAPPED)) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
+    /** Each mapped block in cache-block order, with its origin block, dirty flag and {@code hint}'s value. */
+    void forEachMapping(MappingVisitor visitor, java.util.function.IntUnaryOperator hint) {
+        for (int c = 0; c < nrBlocks; c++) {
+            if (has(c, MAPPED)) {
+                visitor.visit(c, oblock(c), has(c, DIRTY), hint.applyAsInt(c));
+            }
+        }
+    }
+
     long bytes() {
         return oblock.bytes() + flags.length + table.bytes();
     }

@@ -650,7 +650,7 @@ final class SmqPolicy implements CachePolicy {
     public long oblockOf(int cblock) {
         checkCblock(cblock);
         synchronized (lock) {
-            return entries.has(cblock, CacheEntries.MAPPED) ? entries.oblock(cblock) : -1;
+            return entries.oblockIfMapped(cblock);
         }
     }
 
@@ -658,19 +658,14 @@ final class SmqPolicy implements CachePolicy {
     public boolean isDirty(int cblock) {
         checkCblock(cblock);
         synchronized (lock) {
-            return entries.has(cblock, CacheEntries.MAPPED) && entries.has(cblock, CacheEntries.DIRTY);
+            return entries.mappedDirty(cblock);
         }
     }
 
     @Override
     public int nextMapped(int fromCblock) {
         synchronized (lock) {
-            for (int c = Math.max(0, fromCblock); c < nrBlocks; c++) {
-                if (entries.has(c, CacheEntries.MAPPED)) {
-                    return c;
-                }
-            }
-            return -1;
+            return entries.nextMapped(fromCblock);
         }
     }
 
@@ -678,11 +673,7 @@ final class SmqPolicy implements CachePolicy {
     public void forEachMapping(MappingVisitor visitor) {
         Objects.requireNonNull(visitor, "visitor");
         synchronized (lock) {
-            for (int c = 0; c < nrBlocks; c++) {
-                if (entries.has(c, CacheEntries.MAPPED)) {
-                    visitor.visit(c, entries.oblock(c), entries.has(c, CacheEntries.DIRTY), links.level[c]);
-                }
-            }
+            entries.forEachMapping(visitor, c -> links.level[c]);
         }
     }
 
