@@ -228,6 +228,75 @@ class MigrationWaitsTest {
     }
 
     @Test
+    void aReadOfABlockBeingWrittenBackGoesOnWhileAWriteToItWaits() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            List<Thread> threads = new ArrayList<>();
+            CacheDevice d = openManual();
+            try {
+                d.write(2L * BLOCK, filled(BLOCK, 9)); // a whole block: promoted by the write, dirty
+                assertThat(d.dirtyBlocks()).isEqualTo(1);
+                origin.arm(GatedDevice.Op.WRITE); // the write-back's write to the origin will hold there
+                Thread cleaner = new Thread(() -> {
+                    try {
+                        while (origin.entered.getCount() > 0) {
+                            d.runBackgroundWork(1);
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "cleaner");
+                threads.add(cleaner);
+                cleaner.start();
+                assertThat(origin.entered.await(20, TimeUnit.SECONDS)).as("a write-back is writing").isTrue();
+
+                ByteBuffer got = ByteBuffer.allocate(BLOCK);
+                Thread reader = new Thread(() -> {
+                    try {
+                        d.read(2L * BLOCK, got);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "reader");
+                threads.add(reader);
+                reader.start();
+                reader.join(10_000);
+                assertThat(reader.isAlive()).as("the read returned while the write-back was held").isFalse();
+                assertThat(got.flip()).isEqualTo(filled(BLOCK, 9));
+
+                Thread writer = new Thread(() -> {
+                    try {
+                        d.write(2L * BLOCK + 4096, filled(4096, 5));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, "writer");
+                threads.add(writer);
+                writer.start();
+                writer.join(300);
+                assertThat(writer.isAlive()).as("a write to the block waits for its write-back").isTrue();
+                origin.open();
+                writer.join(10_000);
+                cleaner.join(10_000);
+                assertThat(writer.isAlive()).isFalse();
+                assertThat(d.dirtyBlocks()).as("written after the write-back: dirty again").isEqualTo(1);
+                ByteBuffer want = filled(BLOCK, 9);
+                want.put(4096, filled(4096, 5), 0, 4096);
+                d.read(2L * BLOCK, got.clear());
+                assertThat(got.flip()).isEqualTo(want);
+                ByteBuffer onOrigin = ByteBuffer.allocate(BLOCK);
+                originData.read(2L * BLOCK, onOrigin);
+                assertThat(onOrigin.flip()).as("the origin has what was written back").isEqualTo(filled(BLOCK, 9));
+            } finally {
+                origin.open();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                }
+                d.close();
+            }
+        });
+    }
+
+    @Test
     void aFlushDoesNotWaitForAPromotionsCopy() {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             List<Thread> threads = new ArrayList<>();

@@ -6,7 +6,9 @@ import java.util.concurrent.locks.StampedLock;
 /**
  * The bio prison: locks over origin blocks, striped (a fixed table of read-write locks indexed by the low bits
  * of the origin block, so the table's size does not grow with the cache). Reads share a block's lock; writes
- * and migrations hold it exclusively, so a migration never races a write to its block.
+ * and migrations that change a mapping hold it exclusively, so a migration never races a write to its block.
+ * A write-back (which changes no mapping, only the dirty bit) shares it, as the kernel's write-back takes its
+ * cell at WRITE_LOCK_LEVEL: writes wait for it, reads of the block go on from the cache.
  *
  * <p>The stripes are {@link StampedLock}s, whose read side is one compare-and-set each way (no per-thread hold
  * counts): they are not reentrant, and nothing here takes a block's lock while holding it. Whoever takes
@@ -89,6 +91,15 @@ public final class BlockLocks {
         int[] order = new int[count];
         for (int k = 0; k < count; k++) {
             order[k] = stripe(first + k);
+        }
+        return take(order, count, false);
+    }
+
+    /** Shares the locks of the given origin blocks. */
+    public Hold shared(long[] oblocks, int count) {
+        int[] order = new int[count];
+        for (int k = 0; k < count; k++) {
+            order[k] = stripe(oblocks[k]);
         }
         return take(order, count, false);
     }

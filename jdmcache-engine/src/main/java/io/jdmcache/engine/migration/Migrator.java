@@ -136,9 +136,15 @@ public final class Migrator {
         counters.demoted();
     }
 
+    /*
+     * Write-backs share their blocks' locks (see BlockLocks): writes wait, so the copy is what the cache block
+     * holds when it turns clean, while reads go on from the cache; over a slow remote origin a write-back (its
+     * write and flush there) takes milliseconds, and reads waiting for it made a warm cache's 1 MiB reads slower
+     * than the bare remote's (bench/remote-bench.sh).
+     */
     private void writeback(PolicyWork w, ByteBuffer buf) throws IOException {
         boolean ok = false;
-        try (BlockLocks.Hold h = locks.exclusive(w.oblock())) {
+        try (BlockLocks.Hold h = locks.shared(w.oblock())) {
             try {
                 copy(cacheDev, geometry.cacheOffset(w.cblock(), 0), originDev, geometry.start(w.oblock()), buf);
                 if (flushWritebacks) {
@@ -188,7 +194,7 @@ public final class Migrator {
             oblocks[k] = run.get(k).oblock();
         }
         boolean ok = false;
-        try (BlockLocks.Hold h = locks.exclusive(oblocks, oblocks.length)) {
+        try (BlockLocks.Hold h = locks.shared(oblocks, oblocks.length)) {
             try {
                 long blockBytes = geometry.blockBytes();
                 int bytes = (int) (run.size() * blockBytes);
