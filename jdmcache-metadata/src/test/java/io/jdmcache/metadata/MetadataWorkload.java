@@ -92,6 +92,9 @@ final class MetadataWorkload {
             diskClean = false;
             sessionClean = true;
             steps(opener, rnd);
+            // every run reopens at least once, so each seed reads committed blocks back from the device
+            commit(live, rnd.nextBoolean());
+            reopen(opener);
             commit(live, true);
         } catch (IOException | RuntimeException e) {
             if (live != null) {
@@ -168,14 +171,7 @@ final class MetadataWorkload {
                 sessionClean = diskClean;
                 forgetOrigins();
             } else if (what < 92) {
-                current = "reopen";
-                live = null;
-                md.close();
-                live = opener.open();
-                sessionClean = diskClean;
-                diskClean = false;
-                model = MetadataModel.of(lastCommit());
-                forgetOrigins();
+                reopen(opener);
             } else if (what < 96) {
                 current = "load mappings";
                 PolicyInfo p = POLICIES[rnd.nextInt(POLICIES.length)];
@@ -208,6 +204,18 @@ final class MetadataWorkload {
                 check(md.cacheBlocks() == n, "cache blocks");
             }
         }
+    }
+
+    private void reopen(Opener opener) throws IOException {
+        current = "reopen";
+        CacheMetadata md = live;
+        live = null;
+        md.close();
+        live = opener.open();
+        sessionClean = diskClean;
+        diskClean = false;
+        model = MetadataModel.of(lastCommit());
+        forgetOrigins();
     }
 
     private void resize(CacheMetadata md, long target) throws IOException {
