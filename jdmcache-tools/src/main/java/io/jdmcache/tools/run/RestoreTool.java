@@ -57,11 +57,20 @@ public final class RestoreTool {
         // the output is claimed before anything else and held to the end: a device a server (or another tool)
         // holds is refused untouched, and nobody can open it between the parse and the write
         try (FileBlockDevice dev = InputFiles.openForWriting(output, "the output " + output)) {
-            // first as it comes, in bounded memory: cache_dump's order (ascending cache blocks)
+            // first as it comes, in bounded memory: cache_dump's order (ascending cache blocks), with the fast
+            // scanner when the input has a dump's plain form, else (declined) parsed again with the StAX parser
             Progress progress = quiet ? Progress.start(null, "") : Progress.start(err, "Restoring");
-            try (InputStream in = open(input, progress)) {
-                StreamingMetadataBuilder t = XmlRestoreReader.readStreaming(in, version,
-                        (v, bs, n, p) -> new StreamingMetadataBuilder(dev, v, bs, n, p));
+            XmlRestoreReader.TargetFactory target = (v, bs, n, p) -> new StreamingMetadataBuilder(dev, v, bs, n, p);
+            try {
+                StreamingMetadataBuilder t;
+                try (InputStream in = open(input, progress)) {
+                    t = XmlRestoreReader.readStreamingFast(in, version, target);
+                }
+                if (t == null) {
+                    try (InputStream in = open(input, progress)) {
+                        t = XmlRestoreReader.readStreaming(in, version, target);
+                    }
+                }
                 try {
                     t.finish(!omitCleanShutdown);
                 } catch (IOException e) {

@@ -105,6 +105,38 @@ public final class XmlRestoreReader {
         return (StreamingMetadataBuilder) r.builder;
     }
 
+    /**
+     * {@link #readStreaming}'s fast path: the same, with {@link FastXmlScanner} instead of the StAX parser, for
+     * input in the plain form dumps have. Returns null when the scanner declines the input (another form, or
+     * something the general path would refuse): the caller then parses it again, from its start, with
+     * {@link #readStreaming}, which accepts it or reports the fault. Whatever it accepts, it fills the target
+     * exactly as {@link #readStreaming} would.
+     */
+    public static StreamingMetadataBuilder readStreamingFast(InputStream in, int version, TargetFactory factory)
+            throws IOException {
+        return readStreamingFast(in, version, factory, 1 << 20);
+    }
+
+    /** {@link #readStreamingFast(InputStream, int, TargetFactory)} with the scanner's buffer size (tests). */
+    static StreamingMetadataBuilder readStreamingFast(InputStream in, int version, TargetFactory factory,
+                                                      int bufferSize) throws IOException {
+        XmlRestoreReader r = new XmlRestoreReader(version, factory);
+        try {
+            try {
+                new FastXmlScanner(in, r, bufferSize).scan();
+            } catch (FastXmlScanner.Declined | XmlInputException
+                     | IllegalArgumentException | IndexOutOfBoundsException | IllegalStateException e) {
+                return null; // out of order input is no reason to decline: OutOfOrderException goes on up
+            }
+            r.finish();
+        } finally {
+            if (r.spilled != null) {
+                r.spilled.close();
+            }
+        }
+        return (StreamingMetadataBuilder) r.builder;
+    }
+
     private void run(InputStream in) throws IOException {
         XMLInputFactory f = new com.fasterxml.aalto.stax.InputFactoryImpl();
         f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
@@ -190,6 +222,12 @@ public final class XmlRestoreReader {
                 }
             }
         }
+        superblock(uuid, blockSize, nrCacheBlocks, policy, hintWidth, dbs, dnr);
+    }
+
+    /** The superblock's attributes (null when missing): checked, then the target made. */
+    void superblock(String uuid, String blockSize, String nrCacheBlocks, String policy, String hintWidth,
+                    String dbs, String dnr) throws XmlInputException {
         require("superblock", "uuid", uuid);
         dataBlockSize = number("superblock", "block_size", require("superblock", "block_size", blockSize),
                 0xffffffffL);
@@ -267,6 +305,12 @@ public final class XmlRestoreReader {
         } catch (XMLStreamException | RuntimeException e) {
             throw error("mapping: dirty=\"" + x.getAttributeValue(di) + "\" is not true or false");
         }
+        onMapping(c, o, d);
+    }
+
+    /** A mapping whose numbers were read (the origin block in range); the cache block is checked here. */
+    void onMapping(long c, long o, boolean d) throws XmlInputException {
+        checkCblock("mapping", c);
         if (memory != null && memory.isMapped(c)) {
             throw error("mapping: cache block " + c + " is mapped twice");
         }
@@ -310,6 +354,12 @@ public final class XmlRestoreReader {
             }
             value = (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
         }
+        onHint(c, value);
+    }
+
+    /** A hint whose cache block number and value were read; the cache block is checked here. */
+    void onHint(long c, int value) throws XmlInputException {
+        checkCblock("hint", c);
         if (hinted != null) {
             int w = (int) (c >>> 6);
             if ((hinted[w] & (1L << c)) != 0) {
@@ -334,6 +384,12 @@ public final class XmlRestoreReader {
         needSuperblock("discard");
         long begin = number("discard", "dbegin", require("discard", "dbegin", b), Integer.MAX_VALUE * 64L);
         long end = number("discard", "dend", require("discard", "dend", e), Integer.MAX_VALUE * 64L);
+        onDiscard(begin, end);
+    }
+
+    /** A discard range whose ends were read (each at most {@code Integer.MAX_VALUE * 64}). */
+    void onDiscard(long begin, long end) throws XmlInputException {
+        needSuperblock("discard");
         if (end < begin) {
             throw error("discard: dend " + end + " is before dbegin " + begin);
         }
@@ -386,11 +442,16 @@ public final class XmlRestoreReader {
     private long cblock(String element, int index) throws XmlInputException {
         needSuperblock(element);
         long c = typedNumber(element, "cache_block", index, Long.MAX_VALUE);
+        checkCblock(element, c);
+        return c;
+    }
+
+    private void checkCblock(String element, long c) throws XmlInputException {
+        needSuperblock(element);
         if (c >= builder.cacheBlocks()) {
             throw error(element + ": cache block " + c + " is outside the cache (nr_cache_blocks = "
                     + builder.cacheBlocks() + ")");
         }
-        return c;
     }
 
     private String require(String element, String attr, String value) throws XmlInputException {
