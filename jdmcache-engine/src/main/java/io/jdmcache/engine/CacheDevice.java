@@ -16,6 +16,7 @@ import io.jdmcache.engine.migration.Migrator;
 import io.jdmcache.engine.control.CacheLoader;
 import io.jdmcache.engine.control.CleanShutdown;
 import io.jdmcache.engine.control.LoadedCache;
+import io.jdmcache.engine.control.StartState;
 import io.jdmcache.engine.control.StatusLine;
 import io.jdmcache.engine.control.TargetMessages;
 import io.jdmcache.metadata.CacheMetadata;
@@ -80,6 +81,7 @@ public final class CacheDevice implements BlockDevice {
     private final MigrationWorkers workers;
     private final IoPath io;
     private final TargetMessages messages;
+    private final StartState startState;
     private volatile boolean closed;
 
     private CacheDevice(CacheConfig config, EngineOptions options, LoadedCache c) {
@@ -92,6 +94,7 @@ public final class CacheDevice implements BlockDevice {
         this.policyInfo = c.policyInfo();
         this.discards = c.discards();
         this.counters = new EngineCounters(c.storedStats());
+        this.startState = c.startState();
         Activity activity = new Activity(options.idleNanos());
         BlockLocks locks = new BlockLocks();
         WorkCompletions completions = new WorkCompletions();
@@ -106,6 +109,11 @@ public final class CacheDevice implements BlockDevice {
                 completions, discards, counters, activity, migrator, workers, committer);
         this.messages = new TargetMessages(config.mode(), geometry.cacheBlocks(), md, policy, workers, migrator);
         workers.setThreshold(c.migrationThreshold());
+    }
+
+    /** How the metadata was found at open: after a clean stop or not, with exact dirty bits or not. */
+    public StartState startState() {
+        return startState;
     }
 
     /** Whether the committed dirty bits are exact across a crash (writeback). */

@@ -3,6 +3,7 @@ package io.jdmcache.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jdmcache.engine.control.StartState;
 import io.jdmcache.pdata.io.MemoryBlockDevice;
 import io.jdmcache.pdata.testing.CrashingDevice;
 import io.jdmcache.pdata.testing.FaultyDevice;
@@ -143,15 +144,21 @@ class CacheDeviceTest {
         d = r.open(CacheMode.WRITEBACK);
         assertThat(d.residency()).isEqualTo(2);
         assertThat(d.dirtyBlocks()).isEqualTo(1);
+        assertThat(d.startState()).isEqualTo(new StartState(false, true, 2, 1));
+        assertThat(d.startState().describe()).contains("not clean").contains("exact").contains("1 of 2 cached blocks");
         assertThat(read(d, 0, data.length)).isEqualTo(data);
         d.close();
         // writethrough keeps the kernel's rule: after a crash every mapped block is dirty
         d = r.open(CacheMode.WRITETHROUGH);
+        assertThat(d.startState().cleanShutdown()).as("closed cleanly before").isTrue();
+        assertThat(d.startState().describe()).isNull();
         assertThat(d.exactDirty()).isFalse();
         d.flush();
         d.abandon();
         d = r.open(CacheMode.WRITEBACK);
         assertThat(d.dirtyBlocks()).isEqualTo(2);
+        assertThat(d.startState()).isEqualTo(new StartState(false, false, 2, 2));
+        assertThat(d.startState().describe()).contains("all 2 cached blocks are taken as dirty");
         assertThat(read(d, 0, data.length)).isEqualTo(data);
         d.close();
     }

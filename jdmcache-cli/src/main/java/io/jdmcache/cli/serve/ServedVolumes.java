@@ -162,6 +162,10 @@ public final class ServedVolumes {
             running.put(name, v);
             leftOut.remove(name);
         }
+        String start = dev.startState().describe(); // after an unclean stop: what will be written back
+        if (start != null) {
+            log.event("volume %s: %s", name, start);
+        }
         return v;
     }
 

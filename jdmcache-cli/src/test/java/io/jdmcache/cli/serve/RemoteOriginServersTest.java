@@ -266,6 +266,9 @@ class RemoteOriginServersTest {
                 assertThat(used(control)).isEqualTo(usedAtKill);
                 // only the blocks the writer touched can be dirty, not the whole cache as after the kernel's crash
                 assertThat(dirtyAfter).as("dirty after the restart").isPositive().isLessThanOrEqualTo(slots);
+                // and the log says so, with the counts the status gives
+                assertThat(s.errors()).contains("the last stop was not clean; the dirty bits of the last commit are "
+                        + "exact, so " + dirtyAfter + " of " + usedAtKill + " cached blocks are dirty");
                 Run c = run(dir, python, checker.toString(), s.uri, String.valueOf(slots),
                         String.valueOf(lastFlushed));
                 assertThat(c.out()).as(c.out()).contains("BAD 0").doesNotContain("Traceback");

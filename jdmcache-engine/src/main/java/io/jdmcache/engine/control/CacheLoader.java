@@ -170,8 +170,10 @@ public final class CacheLoader {
         PolicyInfo pinfo = policyInfo(policy);
         loadMappings(config, g, md, policy, pinfo);
         DiscardSet discards = loadDiscards(config, g, md);
-        return new LoadedCache(g, cacheDev,
-                DeferredFlushOrigin.forMode(originDev, config.mode() == CacheMode.WRITEBACK), md, policy, pinfo, discards, md.stats(), threshold);
+        StartState start = new StartState(md.cleanWhenOpened(), md.exactDirtyWhenOpened(), policy.residency(),
+                policy.dirtyCount());
+        return new LoadedCache(g, cacheDev, DeferredFlushOrigin.forMode(originDev, config.mode() == CacheMode.WRITEBACK),
+                md, policy, pinfo, discards, md.stats(), threshold, start);
     }
 
     private static CacheGeometry geometry(CacheConfig config, BlockDevice cacheDev, BlockDevice originDev)
