@@ -22,7 +22,6 @@ import io.jdmcache.engine.control.TargetMessages;
 import io.jdmcache.metadata.CacheMetadata;
 import io.jdmcache.metadata.CacheStats;
 import io.jdmcache.metadata.MetadataMode;
-import io.jdmcache.metadata.PolicyInfo;
 import io.jdmcache.pdata.io.BlockDevice;
 import io.jdmcache.policy.CachePolicy;
 
@@ -46,8 +45,7 @@ import java.nio.ByteBuffer;
  *
  * <h2>I/O</h2>
  * Reads and writes at any offset and length are split at cache block boundaries; each piece runs under the
- * lock of its origin block: reads share it, writes and migrations hold it exclusively, so a migration never
- * races a write to its block. The tail of the origin that does not fill a whole cache block is never cached.
+ * lock of its origin block ({@link BlockLocks}). The tail of the origin short of a whole block is never cached.
  *
  * <h2>Durability</h2>
  * A {@link #flush()} (and a FUA write) forces the origin and the cache devices, then commits the metadata,
@@ -72,7 +70,7 @@ public final class CacheDevice implements BlockDevice {
     private final BlockDevice originDev;
     private final CacheMetadata md;
     private final CachePolicy policy;
-    private final PolicyInfo policyInfo;
+    private final LoadedCache loaded;
     private final DiscardSet discards;
     private final EngineCounters counters;
     private final BackgroundFailures failures;
@@ -81,7 +79,6 @@ public final class CacheDevice implements BlockDevice {
     private final MigrationWorkers workers;
     private final IoPath io;
     private final TargetMessages messages;
-    private final StartState startState;
     private volatile boolean closed;
 
     private CacheDevice(CacheConfig config, EngineOptions options, LoadedCache c) {
@@ -91,10 +88,9 @@ public final class CacheDevice implements BlockDevice {
         this.originDev = c.originDev();
         this.md = c.md();
         this.policy = c.policy();
-        this.policyInfo = c.policyInfo();
+        this.loaded = c;
         this.discards = c.discards();
         this.counters = new EngineCounters(c.storedStats());
-        this.startState = c.startState();
         Activity activity = new Activity(options.idleNanos());
         BlockLocks locks = new BlockLocks();
         WorkCompletions completions = new WorkCompletions();
@@ -113,7 +109,7 @@ public final class CacheDevice implements BlockDevice {
 
     /** How the metadata was found at open: after a clean stop or not, with exact dirty bits or not. */
     public StartState startState() {
-        return startState;
+        return loaded.startState();
     }
 
     /** Whether the committed dirty bits are exact across a crash (writeback). */
@@ -332,14 +328,9 @@ public final class CacheDevice implements BlockDevice {
         return counters.stats();
     }
 
-    /** The metadata blocks in use and in all, and the needs_check flag. */
-    public record MetadataUsage(long usedBlocks, long totalBlocks, boolean needsCheck) {
-    }
-
-    /** The metadata's use, or null when the metadata cannot tell (fail mode, or a read error). */
-    public MetadataUsage metadataUsage() {
-        StatusLine.MetadataFields f = StatusLine.metadataFields(md);
-        return f == null ? null : new MetadataUsage(f.usedBlocks(), f.totalBlocks(), f.needsCheck());
+    /** The metadata blocks in use and in all, needs_check and the mode, or null when the metadata cannot tell. */
+    public StatusLine.MetadataFields metadataUsage() {
+        return StatusLine.metadataFields(md);
     }
 
     /** The kernel's status line (see {@link StatusLine}), or {@code Fail} when the metadata is in fail mode. */
@@ -374,7 +365,7 @@ public final class CacheDevice implements BlockDevice {
         workers.stop();
         IOException failure = null;
         try {
-            committer.cleanCommit(() -> CleanShutdown.save(md, policy, policyInfo, discards, geometry.cacheBlocks()));
+            committer.cleanCommit(() -> CleanShutdown.save(md, policy, loaded.policyInfo(), discards, geometry.cacheBlocks()));
         } catch (IOException e) {
             failure = e;
         }

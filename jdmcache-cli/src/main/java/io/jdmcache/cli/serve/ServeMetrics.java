@@ -1,6 +1,7 @@
 package io.jdmcache.cli.serve;
 
 import io.jdmcache.engine.CacheDevice;
+import io.jdmcache.engine.control.StatusLine;
 import io.jdmcache.nbd.NbdStats;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -87,15 +88,15 @@ public final class ServeMetrics {
             gauge("migration_threshold_sectors", "Sectors of background copying allowed in flight.",
                     s -> s.cache().migrationThreshold()),
             gauge("metadata_blocks_used", "Metadata blocks in use.", s -> {
-                CacheDevice.MetadataUsage u = s.cache().metadataUsage();
+                StatusLine.MetadataFields u = s.cache().metadataUsage();
                 return u == null ? null : u.usedBlocks();
             }),
             gauge("metadata_blocks", "Metadata blocks on the metadata device.", s -> {
-                CacheDevice.MetadataUsage u = s.cache().metadataUsage();
+                StatusLine.MetadataFields u = s.cache().metadataUsage();
                 return u == null ? null : u.totalBlocks();
             }),
             gauge("needs_check", "1 when the metadata asks for cache_check before the next use.", s -> {
-                CacheDevice.MetadataUsage u = s.cache().metadataUsage();
+                StatusLine.MetadataFields u = s.cache().metadataUsage();
                 return u != null && u.needsCheck() ? 1L : 0L;
             }),
             gauge("nbd_connections", "NBD client connections open now.",
