@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       policy's own accounting beside it. Run with the parallel collector, which (unlike G1's humongous
  *       regions) does not round large arrays up to a region.</li>
  * </ol>
- * Usage: {@code EngineBench [seconds per run] [directory for the files]}.
+ * Usage: {@code EngineBench [seconds per run] [directory for the files]}; system property {@code part}: {@code all}
+ * (the default), {@code speed} (the first) or {@code ram} (the second, for a manual and a threaded engine).
  */
 public final class EngineBench {
     static final int BLOCK = 64 * 1024;
@@ -46,8 +47,17 @@ public final class EngineBench {
     public static void main(String[] args) throws Exception {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
         Path dir = args.length > 1 ? Path.of(args[1]) : Files.createTempDirectory("jdmcache-bench");
-        hotSet(seconds, dir);
-        ramPerBlock(dir);
+        String part = System.getProperty("part", "all");
+        if (!part.equals("all") && !part.equals("speed") && !part.equals("ram")) {
+            throw new IllegalArgumentException("part: all, speed or ram, not " + part);
+        }
+        if (!part.equals("ram")) {
+            hotSet(seconds, dir);
+        }
+        if (!part.equals("speed")) {
+            ramPerBlock(dir, false);
+            ramPerBlock(dir, true);
+        }
     }
 
     static Path file(Path dir, String name, long size) throws IOException {
@@ -204,7 +214,11 @@ public final class EngineBench {
         return rt.totalMemory() - rt.freeMemory();
     }
 
-    static void ramPerBlock(Path dir) throws IOException {
+    /**
+     * @param threaded the engine's own threads (migration workers, the periodic commit) and with them the
+     *                 written-back grace of the dirty state; else driven by hand, as the simulations do
+     */
+    static void ramPerBlock(Path dir, boolean threaded) throws IOException {
         int blocks = 10_000_000;
         long bs = 32 * 1024;
         Path mdFile = file(dir, "md-ram", 512L << 20); // a sparse file: the metadata's pages are not on the heap
@@ -214,18 +228,19 @@ public final class EngineBench {
         BlockDevice md = FileBlockDevice.open(mdFile, false);
         long before = usedHeap();
         CacheDevice d = CacheDevice.open(cfg, md, cache, origin,
-                new EngineOptions(2, 1_000_000_000L, 1_000_000_000L, System::nanoTime, false));
+                new EngineOptions(2, 1_000_000_000L, 1_000_000_000L, System::nanoTime, threaded));
         long after = usedHeap();
         MemoryFootprint f = d.policy().memoryFootprint();
         d.abandon();
         Files.deleteIfExists(mdFile);
         long engine = after - before;
         long blockCache = (long) MetadataOptions.DEFAULT_CACHE_BLOCKS * 4096;
-        System.out.printf(Locale.ROOT, "RAM, %,d cache blocks (origin 10x): engine heap %.1f MiB = %.1f B per cache "
-                        + "block; mapping, policy and dirty/discard state %.1f B per cache block (the heap less the "
-                        + "metadata's block cache, %d MiB whatever the size); policy accounts %.1f B per block "
-                        + "(cache entries %.1f, hotspot %.1f)%n",
-                blocks, engine / 1048576.0, (double) engine / blocks, (double) (engine - blockCache) / blocks,
-                blockCache >> 20, f.totalBytesPerCacheBlock(), f.cacheBytesPerBlock(), f.hotspotBytesPerCacheBlock());
+        System.out.printf(Locale.ROOT, "RAM, %,d cache blocks (origin 10x), %s engine: heap %.1f MiB = %.2f B per "
+                        + "cache block; mapping, policy and dirty/discard state %.2f B per cache block (the heap less "
+                        + "the metadata's block cache, %d MiB whatever the size); policy accounts %.2f B per block "
+                        + "(cache entries %.2f, hotspot %.2f)%n",
+                blocks, threaded ? "threaded" : "manual", engine / 1048576.0, (double) engine / blocks,
+                (double) (engine - blockCache) / blocks, blockCache >> 20, f.totalBytesPerCacheBlock(),
+                f.cacheBytesPerBlock(), f.hotspotBytesPerCacheBlock());
     }
 }
