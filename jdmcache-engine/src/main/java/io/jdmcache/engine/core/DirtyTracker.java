@@ -20,6 +20,9 @@ import java.util.Arrays;
  *       commit the bits both it and the one before have);</li>
  *   <li>{@code sent}: the bits the metadata transaction holds (the commit thread's own).</li>
  * </ul>
+ * A commit's snapshot of {@code next} needs no array of its own: only its changed words are kept (indexes and
+ * values, in buffers that grow as needed and shrink again after a large commit), and the first commit, which
+ * writes every word, takes its snapshot into {@code sent}, whose bits are unknown until then.
  * A write checks {@code durable} under a sequence counter that a commit makes odd while it takes its snapshot of
  * {@code next} and drops from {@code durable} what the snapshot no longer has; a write that finds its block
  * not durably dirty waits for a commit that starts after it set {@code next}. Callers hold the block's exclusive
@@ -44,6 +47,8 @@ public final class DirtyTracker {
      */
     public static final long WRITTEN_BACK_GRACE_NANOS = 10_000_000_000L;
     private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** The changed-word buffers' length kept between commits. */
+    static final int KEPT_CHANGED = 64;
     private static final VarHandle SEQ;
     private static final VarHandle CHANGED;
 
@@ -62,10 +67,13 @@ public final class DirtyTracker {
     private final long[] sent;
     /** Words whose bits the metadata may hold otherwise than {@code sent} says (format 1: a mapping inserted clean). */
     private final long[] resend;
-    private final long[] snapshot;
-    /** The changed words of the last snapshot (grown as needed: a commit usually changes few). */
-    private long[] changedIdx = new long[64];
-    private long[] changedVal = new long[64];
+    /**
+     * The changed words of the last snapshot (grown as needed: a commit usually changes few; after a commit that
+     * changed more than {@link #KEPT_CHANGED} words they are given back, so that one large commit does not hold
+     * two longs per word of the cache for good).
+     */
+    private long[] changedIdx = new long[KEPT_CHANGED];
+    private long[] changedVal = new long[KEPT_CHANGED];
     /** Written back, still dirty on disk for the grace period (null without a grace). */
     private final long[] pending;
     /** The pending bits as the last ageing found them: those still pending at the next one are cleared. */
@@ -78,6 +86,8 @@ public final class DirtyTracker {
     private final long graceNanos;
     private final java.util.function.LongSupplier nanoClock;
     private long agedAt;
+    /** How many words the last snapshot found changed (after the first commit). */
+    private int changedCount;
     private volatile boolean anyPending;
     /** False until the first commit has written every word (the disk's bits are unknown before). */
     private boolean sentKnown;
@@ -108,7 +118,6 @@ public final class DirtyTracker {
         this.durable = new long[words];
         this.sent = new long[words];
         this.resend = new long[(words + 63) >>> 6];
-        this.snapshot = new long[words];
         this.pending = graceNanos > 0 ? new long[words] : null;
         this.aged = graceNanos > 0 ? new long[words] : null;
         this.hot = graceNanos > 0 ? new long[words] : null;
@@ -223,41 +232,47 @@ public final class DirtyTracker {
         CHANGED.setVolatile(this, false);
         int s = (int) SEQ.getVolatile(this);
         SEQ.setVolatile(this, s + 1);
+        int n = 0;
         try {
             if (pending != null && anyPending && graceOver()) {
                 age();
             }
-            for (int w = 0; w < next.length; w++) {
-                long t = (long) WORDS.getVolatile(next, w);
-                snapshot[w] = t;
-                long d = (long) WORDS.getVolatile(durable, w);
-                if ((d & ~t) != 0) {
-                    WORDS.setVolatile(durable, w, d & t);
+            // the words are compared (or, the first time, copied into sent) as they are read, under the odd
+            // sequence: what the commit writes is exactly what it dropped from durable against
+            for (int i = 0; i < resend.length; i++) {
+                long r = (long) WORDS.getVolatile(resend, i);
+                if (r != 0) {
+                    WORDS.setVolatile(resend, i, 0L); // no promotion runs meanwhile (the commit gate's exclusive side)
+                }
+                int end = Math.min(next.length, (i + 1) << 6);
+                for (int w = i << 6; w < end; w++) {
+                    long t = (long) WORDS.getVolatile(next, w);
+                    long d = (long) WORDS.getVolatile(durable, w);
+                    if ((d & ~t) != 0) {
+                        WORDS.setVolatile(durable, w, d & t);
+                    }
+                    if (!sentKnown) {
+                        sent[w] = t; // the first commit writes every word from snapshotWords()
+                    } else if (t != sent[w] || (r & (1L << w)) != 0) {
+                        n = addChanged(n, w, t);
+                    }
                 }
             }
         } finally {
             SEQ.setVolatile(this, s + 2);
         }
-        int n = 0;
-        for (int w = 0; w < snapshot.length; w++) {
-            long r = (long) WORDS.getVolatile(resend, w >>> 6);
-            boolean again = (r & (1L << w)) != 0;
-            if (again) {
-                WORDS.getAndBitwiseAnd(resend, w >>> 6, ~(1L << w));
-            }
-            if (!sentKnown) {
-                n++; // the first commit writes every word from snapshotWords()
-            } else if (again || snapshot[w] != sent[w]) {
-                if (n == changedIdx.length) {
-                    changedIdx = Arrays.copyOf(changedIdx, n * 2);
-                    changedVal = Arrays.copyOf(changedVal, n * 2);
-                }
-                changedIdx[n] = w;
-                changedVal[n] = snapshot[w];
-                n++;
-            }
+        changedCount = sentKnown ? n : 0;
+        return sentKnown ? n : next.length;
+    }
+
+    private int addChanged(int n, int w, long value) {
+        if (n == changedIdx.length) {
+            changedIdx = Arrays.copyOf(changedIdx, n * 2);
+            changedVal = Arrays.copyOf(changedVal, n * 2);
         }
-        return n;
+        changedIdx[n] = w;
+        changedVal[n] = value;
+        return n + 1;
     }
 
     /**
@@ -284,9 +299,13 @@ public final class DirtyTracker {
         agedAt = nanoClock.getAsLong();
     }
 
-    /** The words of the last snapshot, all of them (one bit per cache block). */
+    /**
+     * Every word of the committed bits (one bit per cache block): between the first {@link #snapshot()} and its
+     * {@link #committed()}, that snapshot (what the first commit writes); after a {@link #committed()}, the bits
+     * it committed.
+     */
     public long[] snapshotWords() {
-        return snapshot;
+        return sent;
     }
 
     public long[] changedIndexes() {
@@ -299,21 +318,42 @@ public final class DirtyTracker {
 
     /** The commit of the last snapshot completed: its bits are the disk's. */
     public void committed() {
-        for (int w = 0; w < snapshot.length; w++) {
-            long t = snapshot[w];
-            sent[w] = t;
-            WORDS.setVolatile(durable, w, t);
+        if (sentKnown) {
+            for (int i = 0; i < changedCount; i++) {
+                sent[(int) changedIdx[i]] = changedVal[i];
+            }
+        }
+        // durable becomes the committed bits: sent now, as the snapshot had them (a word the snapshot did not
+        // change is sent's already)
+        for (int w = 0; w < sent.length; w++) {
+            WORDS.setVolatile(durable, w, sent[w]);
         }
         sentKnown = true;
+        giveBackChanged();
     }
 
     /** The commit of the last snapshot failed: the metadata holds the bits it held before (the transaction was rolled back). */
     public void commitFailed() {
         // durable already holds only bits both the old and the new state have; sent still describes the disk
+        // (after a failed first commit it holds that commit's snapshot: the disk's bits stay unknown)
         CHANGED.setVolatile(this, true);
         if (!sentKnown) {
             Arrays.fill(sent, 0);
         }
+        giveBackChanged();
+    }
+
+    private void giveBackChanged() {
+        changedCount = 0;
+        if (changedIdx.length > KEPT_CHANGED) {
+            changedIdx = new long[KEPT_CHANGED];
+            changedVal = new long[KEPT_CHANGED];
+        }
+    }
+
+    /** The changed-word buffers' length now (for tests). */
+    int changedCapacity() {
+        return changedIdx.length;
     }
 
     /** Blocks marked dirty for the next commit (for tests and status). */
