@@ -1,6 +1,7 @@
 package io.jdmcache.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -49,12 +50,30 @@ class BlockHashTableTest {
     }
 
     @Property(tries = 20)
-    void bucketsAreAQuarterOfTheEntriesRoundedUpToAPowerOfTwo(@ForAll @IntRange(min = 0, max = 100_000) int entries) {
-        int buckets = new BlockHashTable(new long[entries]).bucketCount();
-        int want = Integer.highestOneBit(Math.max(entries / 4, 16));
-        if (want < Math.max(entries / 4, 16)) {
-            want <<= 1;
+    void bucketsAreAQuarterOfTheEntries(@ForAll @IntRange(min = 0, max = 100_000) int entries) {
+        assertEquals(Math.max(entries / 4, 16), new BlockHashTable(new long[entries]).bucketCount());
+    }
+
+    /** The bucket count is no power of two: the keys still spread over every bucket, each chain near the load. */
+    @Property(tries = 5)
+    void consecutiveAndStridedKeysSpreadEvenly(@ForAll @IntRange(min = 4_000, max = 40_000) int entries,
+                                               @ForAll @IntRange(min = 1, max = 1 << 20) int stride) {
+        long[] keys = new long[entries];
+        BlockHashTable table = new BlockHashTable(keys);
+        for (int e = 0; e < entries; e++) {
+            keys[e] = (long) e * stride;
+            table.insert(e);
         }
-        assertEquals(want, buckets);
+        int longest = 0;
+        for (int e = 0; e < entries; e++) {
+            assertEquals(e, table.find(keys[e]));
+            int depth = 1; // where e is in its chain: the fewest steps findBounded needs to find it
+            while (table.findBounded(keys[e], depth) == Links.NULL) {
+                depth++;
+            }
+            longest = Math.max(longest, depth);
+        }
+        // a load of 4: with an even spread the longest of some thousands of chains is far below 32
+        assertTrue(longest <= 32, "longest chain " + longest);
     }
 }
