@@ -300,6 +300,24 @@ public final class DirtyTracker {
     }
 
     /**
+     * Whether the last snapshot ({@code n} words changed) makes any block clean on disk, or may: then the commit
+     * must first make the origin durable (a write-back's data, a bit aged out of its grace). A snapshot that only
+     * marks blocks dirty needs nothing forced before it.
+     */
+    public boolean snapshotCleans(int n) {
+        if (!sentKnown) {
+            return true;
+        }
+        for (int i = 0; i < n; i++) {
+            int w = (int) changedIdx[i];
+            if ((sent[w] & ~changedVal[i]) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Every word of the committed bits (one bit per cache block): between the first {@link #snapshot()} and its
      * {@link #committed()}, that snapshot (what the first commit writes); after a {@link #committed()}, the bits
      * it committed.

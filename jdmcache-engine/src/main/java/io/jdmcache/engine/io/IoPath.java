@@ -25,6 +25,8 @@ public final class IoPath {
     /** The most blocks one read locks and looks up together. */
     private static final int MAX_READ_RUN = 64;
     private static final int ZERO_CHUNK = 1 << 20;
+    /** How far past a sequential write that waits for a commit the blocks are marked dirty with it (bytes). */
+    static final long DIRTY_AHEAD = 8L << 20;
 
     private final CacheGeometry geometry;
     private final CachePolicy policy;
@@ -39,6 +41,8 @@ public final class IoPath {
     private final Committer committer;
     private final IoMode mode;
     private final boolean discardPassdown;
+    /** Where the last write ended (writeback with the exact dirty state): the next one starting there is sequential. */
+    private volatile long lastWriteEnd = -1;
 
     public IoPath(CacheGeometry geometry, CacheMode mode, boolean discardPassdown, CachePolicy policy,
                   BlockDevice cacheDev, BlockDevice originDev, BlockLocks locks, WorkCompletions completions,
@@ -208,12 +212,60 @@ public final class IoPath {
         activity.touch();
         long misses = counters.threadMisses();
         try {
+            if (src.remaining() > 0 && mode.mode() == CacheMode.WRITEBACK && committer.exactDirty()) {
+                long end = offset + src.remaining();
+                boolean sequential = offset == lastWriteEnd;
+                lastWriteEnd = end;
+                long first = geometry.block(offset);
+                long last = geometry.block(end - 1);
+                if (last > first || sequential) {
+                    markDirtyTogether(first, last, sequential);
+                }
+            }
             forEachPiece(offset, src, writePieceOp);
         } finally {
             if (counters.threadMisses() != misses) {
                 tickAfterMiss();
             }
         }
+    }
+
+    /**
+     * Writeback with the exact dirty state, before a write over blocks {@code first..last}: the cached ones that
+     * the committed metadata says are clean are marked dirty together, each under its exclusive lock (their data
+     * unchanged yet, so a write-back meanwhile is harmless), and then wait for one commit; the pieces written
+     * next find them committed dirty. Without it each such block waited for a commit of its own, one after the
+     * other: a 1 MiB write over 16 clean 64 KiB blocks made 16 commits (17-70 MiB/s instead of 1-2 GiB/s for
+     * sequential 1 MiB writes at queue depth 8 over NBD, each commit forcing three devices). Blocks not mapped,
+     * or with a demotion in flight, are left to the piece's own path.
+     */
+    private void markDirtyTogether(long first, long last, boolean sequential) throws IOException {
+        boolean wait = markDirty(first, last);
+        if (wait && sequential) {
+            // a sequential writer will write the blocks after these next: the commit this write waits for anyway
+            // marks the cached ones among them dirty too (read-ahead for the dirty bits), so the stream waits
+            // for one commit per DIRTY_AHEAD bytes, not one per request. A block marked so and then not written
+            // is only written back once more (its data is the origin's), and committed clean after it.
+            markDirty(last + 1, last + Math.max(1, DIRTY_AHEAD / geometry.blockBytes()));
+        }
+        if (wait) {
+            committer.commitDirty();
+        }
+    }
+
+    /** Marks the cached blocks of {@code first..last} dirty for the next commit; whether any must wait for it. */
+    private boolean markDirty(long first, long last) {
+        boolean wait = false;
+        for (long b = first; b <= last && geometry.cacheable(b); b++) {
+            try (BlockLocks.Hold h = locks.exclusive(b)) {
+                int c = policy.lookupMapping(b);
+                // under b's exclusive lock its mapping cannot change; oblockOf is -1 while a promotion is in flight
+                if (c >= 0 && policy.oblockOf(c) == b && policy.trySetDirty(c)) {
+                    wait |= committer.markBeforeWrite(c);
+                }
+            }
+        }
+        return wait;
     }
 
     /**
