@@ -47,6 +47,8 @@ final class FastXmlScanner {
     private static final byte[] DATA = ascii("data");
     private static final byte[] DBEGIN = ascii("dbegin");
     private static final byte[] DEND = ascii("dend");
+    /** Longer than any tag {@link #plainMapping} or {@link #plainHint} takes. */
+    private static final int PLAIN_MAX = 100;
     private static final String[] SUPERBLOCK_ATTRS = {"uuid", "block_size", "nr_cache_blocks", "policy",
         "hint_width", "discard_block_size", "discard_nr_blocks"};
     /** Each base64 digit's value, -1 for any other byte. */
@@ -290,7 +292,121 @@ final class FastXmlScanner {
         pos = p + 1;
     }
 
+    /** {@code  cache_block="} at {@code p}: the position after it, or -1 (unrolled: C1 compiles it to compares with constants). */
+    private static int cacheBlockAttr(byte[] b, int p) {
+        return b[p] == ' ' && b[p + 1] == 'c' && b[p + 2] == 'a' && b[p + 3] == 'c' && b[p + 4] == 'h'
+                && b[p + 5] == 'e' && b[p + 6] == '_' && b[p + 7] == 'b' && b[p + 8] == 'l'
+                && b[p + 9] == 'o' && b[p + 10] == 'c' && b[p + 11] == 'k' && b[p + 12] == '='
+                && b[p + 13] == '\"'
+                ? p + 14 : -1;
+    }
+
+    /** {@code " origin_block="} at {@code p}: the position after it, or -1 (unrolled: C1 compiles it to compares with constants). */
+    private static int originBlockAttr(byte[] b, int p) {
+        return b[p] == '\"' && b[p + 1] == ' ' && b[p + 2] == 'o' && b[p + 3] == 'r' && b[p + 4] == 'i'
+                && b[p + 5] == 'g' && b[p + 6] == 'i' && b[p + 7] == 'n' && b[p + 8] == '_'
+                && b[p + 9] == 'b' && b[p + 10] == 'l' && b[p + 11] == 'o' && b[p + 12] == 'c'
+                && b[p + 13] == 'k' && b[p + 14] == '=' && b[p + 15] == '\"'
+                ? p + 16 : -1;
+    }
+
+    /** {@code " dirty="} at {@code p}: the position after it, or -1 (unrolled: C1 compiles it to compares with constants). */
+    private static int dirtyAttr(byte[] b, int p) {
+        return b[p] == '\"' && b[p + 1] == ' ' && b[p + 2] == 'd' && b[p + 3] == 'i' && b[p + 4] == 'r'
+                && b[p + 5] == 't' && b[p + 6] == 'y' && b[p + 7] == '=' && b[p + 8] == '\"'
+                ? p + 9 : -1;
+    }
+
+    /** {@code " data="} at {@code p}: the position after it, or -1 (unrolled: C1 compiles it to compares with constants). */
+    private static int dataAttr(byte[] b, int p) {
+        return b[p] == '\"' && b[p + 1] == ' ' && b[p + 2] == 'd' && b[p + 3] == 'a' && b[p + 4] == 't'
+                && b[p + 5] == 'a' && b[p + 6] == '=' && b[p + 7] == '\"'
+                ? p + 8 : -1;
+    }
+
+    /**
+     * A mapping exactly as a dump writes it, past its name ({@code  cache_block="C" origin_block="O"
+     * dirty="D"/>}), read with locals only (the C1 compiler, which restore runs with, keeps them in registers);
+     * false, with nothing consumed, for any other form, which {@link #mapping} then reads attribute by attribute.
+     */
+    private boolean plainMapping() throws XmlInputException {
+        final byte[] b = buf;
+        int p = pos;
+        if (lim - p < PLAIN_MAX || (p = cacheBlockAttr(b, p)) < 0) {
+            return false;
+        }
+        int q = p;
+        long c = 0;
+        for (int d, e = p + 19; p < e && (d = b[p] - '0') >= 0 && d <= 9; p++) {
+            c = c * 10 + d;
+        }
+        if (p == q || p - q > 18 || (p = originBlockAttr(b, p)) < 0) {
+            return false;
+        }
+        q = p;
+        long o = 0;
+        for (int d, e = p + 19; p < e && (d = b[p] - '0') >= 0 && d <= 9; p++) {
+            o = o * 10 + d;
+        }
+        if (p == q || p - q > 18 || o > Mapping.MAX_OBLOCK || (p = dirtyAttr(b, p)) < 0) {
+            return false;
+        }
+        boolean dirty;
+        if (b[p] == 't' && b[p + 1] == 'r' && b[p + 2] == 'u' && b[p + 3] == 'e') {
+            dirty = true;
+            p += 4;
+        } else if (b[p] == 'f' && b[p + 1] == 'a' && b[p + 2] == 'l' && b[p + 3] == 's' && b[p + 4] == 'e') {
+            dirty = false;
+            p += 5;
+        } else {
+            return false;
+        }
+        if (b[p] != '"' || b[p + 1] != '/' || b[p + 2] != '>') {
+            return false;
+        }
+        pos = p + 3;
+        reader.onMapping(c, o, dirty);
+        return true;
+    }
+
+    /** A hint exactly as a dump writes it ({@code  cache_block="C" data="xxxxxx=="/>}); as {@link #plainMapping}. */
+    private boolean plainHint() throws XmlInputException {
+        final byte[] b = buf;
+        int p = pos;
+        if (lim - p < PLAIN_MAX || (p = cacheBlockAttr(b, p)) < 0) {
+            return false;
+        }
+        int q = p;
+        long c = 0;
+        for (int d, e = p + 19; p < e && (d = b[p] - '0') >= 0 && d <= 9; p++) {
+            c = c * 10 + d;
+        }
+        if (p == q || p - q > 18 || (p = dataAttr(b, p)) < 0) {
+            return false;
+        }
+        if (b[p + 6] != '=' || b[p + 7] != '=' || b[p + 8] != '"' || b[p + 9] != '/' || b[p + 10] != '>') {
+            return false;
+        }
+        long acc = 0;
+        int bad = 0;
+        for (int i = 0; i < 6; i++) {
+            int d = SEXTETS[b[p + i] & 0xff];
+            bad |= d;
+            acc = (acc << 6) | (d & 63);
+        }
+        if (bad < 0 || (acc & 15) != 0) {
+            return false;
+        }
+        pos = p + 11;
+        reader.onHint(c, Integer.reverseBytes((int) (acc >>> 4)));
+        return true;
+    }
+
     private void mapping() throws IOException, Declined {
+        if (plainMapping()) {
+            fill();
+            return;
+        }
         long c = -1;
         long o = -1;
         int dirty = -1;
@@ -331,6 +447,10 @@ final class FastXmlScanner {
     }
 
     private void hint() throws IOException, Declined {
+        if (plainHint()) {
+            fill();
+            return;
+        }
         long c = -1;
         boolean haveData = false;
         int data = 0;
