@@ -95,19 +95,6 @@ public final class BlockLocks {
         return take(order, count, false);
     }
 
-    /** Holds the locks of origin blocks {@code first..last} exclusively. */
-    public Hold exclusive(long first, long last) {
-        if (first == last) {
-            return exclusive(first);
-        }
-        int count = (int) (last - first + 1);
-        int[] order = new int[count];
-        for (int k = 0; k < count; k++) {
-            order[k] = stripe(first + k);
-        }
-        return take(order, count, true);
-    }
-
     /** Shares the locks of the given origin blocks. */
     public Hold shared(long[] oblocks, int count) {
         int[] order = new int[count];

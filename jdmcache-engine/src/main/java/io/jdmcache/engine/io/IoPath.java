@@ -22,8 +22,8 @@ import java.nio.ByteBuffer;
  * origin block's lock and the {@link IoMode} decides where it goes.
  */
 public final class IoPath {
-    /** The most blocks one read or write locks and looks up together. */
-    private static final int MAX_RUN = 64;
+    /** The most blocks one read locks and looks up together. */
+    private static final int MAX_READ_RUN = 64;
     private static final int ZERO_CHUNK = 1 << 20;
     /** How far past a sequential write that waits for a commit the blocks are marked dirty with it (bytes). */
     static final long DIRTY_AHEAD = 8L << 20;
@@ -40,8 +40,6 @@ public final class IoPath {
     private final MigrationWorkers workers;
     private final Committer committer;
     private final IoMode mode;
-    /** Writeback's multi-block writes over cached blocks (null in the other modes). */
-    private final HitRunWriter hitRuns;
     private final boolean discardPassdown;
     /** Where the last write ended (writeback with the exact dirty state): the next one starting there is sequential. */
     private volatile long lastWriteEnd = -1;
@@ -65,8 +63,6 @@ public final class IoPath {
         this.discardPassdown = discardPassdown;
         this.mode = IoMode.of(mode, new IoContext(geometry, policy, cacheDev, originDev, counters, migrator, workers,
                 committer));
-        this.hitRuns = mode == CacheMode.WRITEBACK
-                ? new HitRunWriter(geometry, policy, cacheDev, locks, discards, counters, committer) : null;
     }
 
     public CacheMode mode() {
@@ -93,8 +89,8 @@ public final class IoPath {
             if (!geometry.cacheable(last)) {
                 missed = forEachPiece(pos, dst, readPieceOp);
             } else {
-                for (long b = first; b <= last; b += MAX_RUN) {
-                    long runLast = Math.min(last, b + MAX_RUN - 1);
+                for (long b = first; b <= last; b += MAX_READ_RUN) {
+                    long runLast = Math.min(last, b + MAX_READ_RUN - 1);
                     long end = Math.min(reqEnd, geometry.start(runLast + 1));
                     int n = (int) (end - pos);
                     dst.limit(dst.position() + n);
@@ -216,33 +212,17 @@ public final class IoPath {
         activity.touch();
         long misses = counters.threadMisses();
         try {
-            if (src.remaining() == 0) {
-                return;
-            }
-            long end = offset + src.remaining();
-            long first = geometry.block(offset);
-            long last = geometry.block(end - 1);
-            if (mode.mode() == CacheMode.WRITEBACK && committer.exactDirty()) {
+            if (src.remaining() > 0 && mode.mode() == CacheMode.WRITEBACK && committer.exactDirty()) {
+                long end = offset + src.remaining();
                 boolean sequential = offset == lastWriteEnd;
                 lastWriteEnd = end;
+                long first = geometry.block(offset);
+                long last = geometry.block(end - 1);
                 if (last > first || sequential) {
                     markDirtyTogether(first, last, sequential);
                 }
             }
-            long pos = offset;
-            if (hitRuns != null && last > first && geometry.cacheable(last)) {
-                for (long b = first; b <= last; b += MAX_RUN) {
-                    int before = src.position();
-                    boolean all = hitRuns.write(b, Math.min(last, b + MAX_RUN - 1), pos, src);
-                    pos += src.position() - before;
-                    if (!all) {
-                        break; // a block that is not a plain hit: it and the rest go piece by piece
-                    }
-                }
-            }
-            if (src.hasRemaining()) {
-                forEachPiece(pos, src, writePieceOp);
-            }
+            forEachPiece(offset, src, writePieceOp);
         } finally {
             if (counters.threadMisses() != misses) {
                 tickAfterMiss();
