@@ -5,6 +5,7 @@ import io.jdmcache.engine.core.BackgroundFailures;
 import io.jdmcache.engine.core.DeferredFlushOrigin;
 import io.jdmcache.engine.core.BlockLocks;
 import io.jdmcache.engine.core.CacheGeometry;
+import io.jdmcache.engine.core.SmallFolioWrites;
 import io.jdmcache.engine.core.EngineCounters;
 import io.jdmcache.engine.core.WorkCompletions;
 import io.jdmcache.metadata.CacheMetadata;
@@ -30,6 +31,8 @@ public final class Migrator {
 
     private final CacheGeometry geometry;
     private final BlockDevice cacheDev;
+    /** The cache device as promotions write it: in small pieces, so that the page cache keeps small folios. */
+    private final BlockDevice promotionTarget;
     private final BlockDevice originDev;
     /** A remote origin in writeback: commits do not flush it, so each write-back does before its blocks turn clean. */
     private final boolean flushWritebacks;
@@ -48,6 +51,7 @@ public final class Migrator {
                     WorkCompletions completions, BackgroundFailures failures) {
         this.geometry = geometry;
         this.cacheDev = cacheDev;
+        this.promotionTarget = SmallFolioWrites.of(cacheDev);
         this.originDev = originDev;
         this.flushWritebacks = originDev instanceof DeferredFlushOrigin;
         this.md = md;
@@ -104,7 +108,7 @@ public final class Migrator {
         try (BlockLocks.Hold h = locks.exclusive(w.oblock())) {
             try {
                 // the data first, outside the commit gate: a commit waits for the mapping's update, never for a copy
-                copy(originDev, geometry.start(w.oblock()), cacheDev, geometry.cacheOffset(w.cblock(), 0), buf);
+                copy(originDev, geometry.start(w.oblock()), promotionTarget, geometry.cacheOffset(w.cblock(), 0), buf);
                 committer.underUpdate(() -> {
                     committer.promoted(w.cblock(), false);
                     md.insertMapping(w.cblock(), w.oblock());
@@ -236,7 +240,7 @@ public final class Migrator {
         boolean ok = false;
         ByteBuffer dup = src.duplicate();
         try {
-            cacheDev.write(geometry.cacheOffset(c, 0), src);
+            promotionTarget.write(geometry.cacheOffset(c, 0), src);
             committer.underUpdate(() -> {
                 committer.promoted(c, true); // committed dirty with the mapping: its data is not the origin's
                 md.insertMapping(c, work.oblock());
