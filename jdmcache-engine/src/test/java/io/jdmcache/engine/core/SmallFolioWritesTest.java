@@ -3,6 +3,7 @@ package io.jdmcache.engine.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jdmcache.pdata.io.BlockDevice;
+import io.jdmcache.pdata.io.ForwardingBlockDevice;
 import io.jdmcache.pdata.io.MemoryBlockDevice;
 
 import java.io.IOException;
@@ -79,49 +80,18 @@ class SmallFolioWritesTest {
     }
 
     /** Records each write's offset and length. */
-    private static final class Recording implements BlockDevice {
-        private final BlockDevice d;
+    private static final class Recording extends ForwardingBlockDevice {
         private final List<long[]> calls;
 
         Recording(BlockDevice d, List<long[]> calls) {
-            this.d = d;
+            super(d);
             this.calls = calls;
-        }
-
-        @Override
-        public long size() throws IOException {
-            return d.size();
-        }
-
-        @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            d.read(offset, dst);
         }
 
         @Override
         public void write(long offset, ByteBuffer src) throws IOException {
             calls.add(new long[] {offset, src.remaining()});
-            d.write(offset, src);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            d.flush();
-        }
-
-        @Override
-        public boolean isReadOnly() {
-            return false;
-        }
-
-        @Override
-        public String name() {
-            return d.name();
-        }
-
-        @Override
-        public void close() throws IOException {
-            d.close();
+            super.write(offset, src);
         }
     }
 }

@@ -40,14 +40,19 @@ public interface BlockDevice extends Closeable {
     default void discard(long offset, long length) throws IOException {
     }
 
-    /** Writes zeros over a range; the default writes a zero buffer in chunks. */
+    /** Writes zeros over a range; the default writes a zero buffer in chunks of 1 MiB. */
     default void writeZeroes(long offset, long length) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 1 << 20));
+        writeZeroBuffers(this, offset, length, 1 << 20);
+    }
+
+    /** Writes zeros over a range of {@code dev} with {@link #write}, a zero buffer of at most {@code chunk} bytes at a time. */
+    static void writeZeroBuffers(BlockDevice dev, long offset, long length, int chunk) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, chunk));
         long done = 0;
         while (done < length) {
             int n = (int) Math.min(zeros.capacity(), length - done);
             zeros.clear().limit(n);
-            write(offset + done, zeros);
+            dev.write(offset + done, zeros);
             done += n;
         }
     }
