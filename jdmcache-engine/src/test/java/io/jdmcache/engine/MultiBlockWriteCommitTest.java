@@ -3,6 +3,7 @@ package io.jdmcache.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jdmcache.pdata.io.BlockDevice;
+import io.jdmcache.pdata.io.ForwardingBlockDevice;
 import io.jdmcache.pdata.io.MemoryBlockDevice;
 
 import java.io.IOException;
@@ -99,48 +100,17 @@ class MultiBlockWriteCommitTest {
     }
 
     /** A device that counts its flushes. */
-    static final class Counting implements BlockDevice {
-        final BlockDevice d;
+    static final class Counting extends ForwardingBlockDevice {
         int flushes;
 
         Counting(BlockDevice d) {
-            this.d = d;
-        }
-
-        @Override
-        public long size() throws IOException {
-            return d.size();
-        }
-
-        @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            d.read(offset, dst);
-        }
-
-        @Override
-        public void write(long offset, ByteBuffer src) throws IOException {
-            d.write(offset, src);
+            super(d);
         }
 
         @Override
         public void flush() throws IOException {
             flushes++;
-            d.flush();
-        }
-
-        @Override
-        public boolean isReadOnly() {
-            return false;
-        }
-
-        @Override
-        public String name() {
-            return d.name();
-        }
-
-        @Override
-        public void close() throws IOException {
-            d.close();
+            super.flush();
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.jdmcache.engine.core;
 
 import io.jdmcache.pdata.io.BlockDevice;
+import io.jdmcache.pdata.io.ForwardingBlockDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,12 +15,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * turn clean. So commits do not wait for a slow or unreachable origin unless data the client wrote is only
  * there.
  */
-public final class DeferredFlushOrigin implements BlockDevice {
-    private final BlockDevice origin;
+public final class DeferredFlushOrigin extends ForwardingBlockDevice {
     private final AtomicBoolean written = new AtomicBoolean();
 
     public DeferredFlushOrigin(BlockDevice origin) {
-        this.origin = origin;
+        super(origin);
     }
 
     /** Wraps {@code origin} when the cache is in writeback and the origin is remote; else returns it as it is. */
@@ -29,7 +29,7 @@ public final class DeferredFlushOrigin implements BlockDevice {
 
     /** The device itself. */
     public BlockDevice device() {
-        return origin;
+        return dev;
     }
 
     /** Whether a write reached the origin since the last flush. */
@@ -38,30 +38,20 @@ public final class DeferredFlushOrigin implements BlockDevice {
     }
 
     @Override
-    public long size() throws IOException {
-        return origin.size();
-    }
-
-    @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        origin.read(offset, dst);
-    }
-
-    @Override
     public void write(long offset, ByteBuffer src) throws IOException {
-        origin.write(offset, src);
+        dev.write(offset, src);
         written.set(true);
     }
 
     @Override
     public void writeZeroes(long offset, long length) throws IOException {
-        origin.writeZeroes(offset, length);
+        dev.writeZeroes(offset, length);
         written.set(true);
     }
 
     @Override
     public void discard(long offset, long length) throws IOException {
-        origin.discard(offset, length);
+        dev.discard(offset, length);
         written.set(true);
     }
 
@@ -74,7 +64,7 @@ public final class DeferredFlushOrigin implements BlockDevice {
     public synchronized void flush() throws IOException {
         if (written.getAndSet(false)) {
             try {
-                origin.flush();
+                dev.flush();
             } catch (IOException | RuntimeException e) {
                 written.set(true);
                 throw e;
@@ -83,22 +73,7 @@ public final class DeferredFlushOrigin implements BlockDevice {
     }
 
     @Override
-    public boolean isReadOnly() {
-        return origin.isReadOnly();
-    }
-
-    @Override
     public boolean isRemote() {
         return true;
-    }
-
-    @Override
-    public String name() {
-        return origin.name();
-    }
-
-    @Override
-    public void close() throws IOException {
-        origin.close();
     }
 }
