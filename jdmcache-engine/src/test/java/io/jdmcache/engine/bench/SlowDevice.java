@@ -1,6 +1,7 @@
 package io.jdmcache.engine.bench;
 
 import io.jdmcache.pdata.io.BlockDevice;
+import io.jdmcache.pdata.io.ForwardingBlockDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,8 +13,7 @@ import java.util.concurrent.locks.LockSupport;
  * the bandwidth, and at most {@code queueDepth} requests are serviced at once (1 = a single spindle). Flushes
  * cost one latency.
  */
-public final class SlowDevice implements BlockDevice {
-    private final BlockDevice inner;
+public final class SlowDevice extends ForwardingBlockDevice {
     private final long latencyNanos;
     private final double nanosPerByte;
     private final Semaphore queue;
@@ -24,7 +24,7 @@ public final class SlowDevice implements BlockDevice {
      * @param queueDepth       requests serviced concurrently
      */
     public SlowDevice(BlockDevice inner, long latencyNanos, long bytesPerSecond, int queueDepth) {
-        this.inner = inner;
+        super(inner);
         this.latencyNanos = latencyNanos;
         this.nanosPerByte = bytesPerSecond <= 0 ? 0 : 1e9 / bytesPerSecond;
         this.queue = new Semaphore(queueDepth, true);
@@ -51,45 +51,25 @@ public final class SlowDevice implements BlockDevice {
     }
 
     @Override
-    public long size() throws IOException {
-        return inner.size();
-    }
-
-    @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         service(dst.remaining());
-        inner.read(offset, dst);
+        dev.read(offset, dst);
     }
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
         service(src.remaining());
-        inner.write(offset, src);
+        dev.write(offset, src);
     }
 
     @Override
     public void flush() throws IOException {
         service(0);
-        inner.flush();
-    }
-
-    @Override
-    public void discard(long offset, long length) throws IOException {
-        inner.discard(offset, length);
-    }
-
-    @Override
-    public boolean isReadOnly() {
-        return inner.isReadOnly();
+        dev.flush();
     }
 
     @Override
     public String name() {
-        return "slow(" + inner.name() + ")";
-    }
-
-    @Override
-    public void close() throws IOException {
-        inner.close();
+        return "slow(" + dev.name() + ")";
     }
 }
